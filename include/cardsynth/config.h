@@ -1,0 +1,121 @@
+// The resolved configuration of a run: defaults, then the YAML file (--config), then the
+// command-line flags, then --set KEY=VALUE overrides. Validated once; every error names the key.
+// The dataset stores it as YAML (/config) and --resume compares it key by key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cardsynth {
+
+struct Range {
+    double lo = 0.0, hi = 0.0;
+};
+
+enum class Storage { Raw, Jpeg, Png };
+enum class SceneKind { Random, Table };
+enum class Overlap { Allow, Avoid };
+enum class Device { Auto, Cpu, Cuda };
+enum class ThreadMode { Auto, Conservative, Fixed };
+
+struct ThreadSetting {
+    ThreadMode mode = ThreadMode::Auto;
+    int count = 0;  // for Fixed
+};
+
+struct OutputConfig {
+    std::string path = "dataset.h5";
+    Storage storage = Storage::Jpeg;
+    int jpeg_quality = 90;  // 1..100
+    bool masks = false;
+    bool overwrite = false;
+};
+
+struct FrameConfig {
+    int width = 1280;  // 16..16384
+    int height = 720;
+};
+
+struct CardsConfig {
+    std::vector<std::string> dirs;  // empty = the built-in procedural deck
+    int builtin_count = 200;        // 1..100000
+    std::string popularity;         // CSV or JSON; "" = none
+    bool use_popularity_weights = false;
+    int popularity_min = 1;  // keep ranks >= min
+    int popularity_max = 0;  // keep ranks <= max; 0 = no upper bound
+    double rank_exponent = 0.5;
+    double weight_dampening_power = 0.92;  // > 0
+    bool strict = false;  // a skipped card or a card with no popularity row is an error
+    int64_t max_pixels = 100000000;  // card images declaring more pixels are refused undecoded
+};
+
+struct BackgroundsConfig {
+    std::string dir;  // "" = built-in procedural playmats
+};
+
+// Global effects over the frame; every strength 0 turns the effect off.
+struct EffectsConfig {
+    double lighting = 0.25;  // strength of a linear brightness gradient, 0..1
+    double shadow = 0.35;    // opacity of the shadow under each card, 0..1
+    double glare = 0.15;     // peak strength of a soft specular spot, 0..1
+    double noise = 2.0;      // sensor noise sigma in grey levels, 0..50
+};
+
+struct SceneConfig {
+    SceneKind kind = SceneKind::Random;
+    int min_cards = 8;
+    int max_cards = 16;  // also M, the label slots per image; 1..254
+    Range card_height{140, 260};
+    Range rotation_deg{0, 360};
+    double perspective = 0.0;  // 0..1
+    Range blur_sigma{0.0, 1.5};
+    Overlap overlap = Overlap::Allow;
+    double min_visible = 0.0;  // 0..1
+    EffectsConfig effects;
+};
+
+struct Config {
+    uint64_t seed = 1;
+    int64_t num_images = 1000;  // >= 1
+    ThreadSetting threads;
+    Device device = Device::Auto;
+    int64_t cache_mb = 1024;  // texture cache budget per rank, MiB
+    OutputConfig output;
+    FrameConfig frame;
+    CardsConfig cards;
+    BackgroundsConfig backgrounds;
+    SceneConfig scene;
+};
+
+// Parses YAML text into `base` (keys absent from the text keep their value). `origin` names the
+// source in messages ("config.yaml", "--set"). Throws ConfigError naming the key: unknown keys
+// (with a did-you-mean suggestion), wrong types, malformed YAML (with line and column).
+void apply_yaml(Config& base, const std::string& yaml_text, const std::string& origin);
+// Loads a YAML file into `base`; an unreadable file is a ConfigError naming it.
+void apply_yaml_file(Config& base, const std::string& path);
+// One --set override: KEY is a dotted path (scene.blur_sigma), VALUE is YAML (`[0, 1.5]`).
+void apply_set(Config& base, const std::string& key_equals_value);
+// Range and consistency checks (min_cards <= max_cards, jpeg_quality 1..100, ...).
+void validate(const Config& config);
+
+// The resolved configuration as YAML, every key present, stable order.
+std::string to_yaml(const Config& config);
+// The first key (dotted path) whose value differs between two configurations for the keys that
+// define the dataset's content (num_images included); "" when none. Keys that do not change the
+// bytes written (threads, device, cache_mb, output.path, output.overwrite) are ignored.
+std::string first_content_difference(const Config& a, const Config& b);
+
+// Names of enum values, as written in YAML.
+const char* to_string(Storage s);
+const char* to_string(SceneKind k);
+const char* to_string(Overlap o);
+const char* to_string(Device d);
+std::string to_string(const ThreadSetting& t);
+// Parses "auto", "conservative" or a positive integer; throws ConfigError naming `key`.
+ThreadSetting parse_thread_setting(const std::string& text, const std::string& key);
+Storage parse_storage(const std::string& text, const std::string& key);
+Device parse_device(const std::string& text, const std::string& key);
+
+}  // namespace cardsynth

@@ -1,0 +1,51 @@
+// Rendering is a backend: one interface, a CPU implementation (render_cpu.cpp) and a CUDA one
+// (render_cuda.cu) side by side, picked by make_renderer(). Callers never test for CUDA.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "cardsynth/background.h"
+#include "cardsynth/catalog.h"
+#include "cardsynth/config.h"
+#include "cardsynth/scene.h"
+
+namespace cardsynth {
+
+// One rendered image: RGB8 pixels (R, G, B) and the id buffer (0 = background, k + 1 = card
+// slot k), both height x width.
+struct Frame {
+    cv::Mat rgb;
+    cv::Mat ids;
+};
+
+// What a renderer reads; it must outlive the renderer.
+struct RenderInputs {
+    const Config* config = nullptr;
+    const Catalog* catalog = nullptr;
+    const Backgrounds* backgrounds = nullptr;
+    int threads = 1;          // OpenMP threads for the CPU backend
+    int gpu = 0;              // CUDA device for the CUDA backend
+    size_t cache_bytes = 1ull << 30;  // texture cache budget
+};
+
+class Renderer {
+public:
+    virtual ~Renderer() = default;
+    // Renders a batch of scenes; frames.size() becomes scenes.size(). Deterministic: the same
+    // scene gives the same frame on the same backend, whatever the batch or thread count.
+    virtual void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) = 0;
+    // "cpu" or "cuda:N (NAME)".
+    virtual std::string name() const = 0;
+};
+
+std::unique_ptr<Renderer> make_cpu_renderer(const RenderInputs& inputs);
+// Throws Error when the CUDA backend is not built or no usable GPU is present.
+std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs& inputs);
+// Device::Auto picks CUDA when built and a GPU is usable, else the CPU (saying so in `why`).
+std::unique_ptr<Renderer> make_renderer(Device device, const RenderInputs& inputs, std::string& why);
+
+}  // namespace cardsynth
