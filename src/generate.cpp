@@ -1,1 +1,454 @@
-// placeholder: being written
+#include "cardsynth/generate.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <omp.h>
+
+#include "cardsynth/background.h"
+#include "cardsynth/catalog.h"
+#include "cardsynth/coordinator.h"
+#include "cardsynth/dataset.h"
+#include "cardsynth/encode.h"
+#include "cardsynth/error.h"
+#include "cardsynth/labels.h"
+#include "cardsynth/log.h"
+#include "cardsynth/progress.h"
+#include "cardsynth/render.h"
+#include "cardsynth/scene.h"
+#include "cardsynth/signals.h"
+#include "cardsynth/system.h"
+
+namespace fs = std::filesystem;
+
+namespace cardsynth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// A round lasts about this long, so the barrier costs little and a crash loses little.
+constexpr double kRoundSeconds = 3.0;
+// One rank holds at most this many bytes of images between writes.
+constexpr int64_t kRoundBytesBudget = 256ll << 20;
+// Declared capacity before any measurement: images/s per thread for a 1280x720 frame.
+constexpr double kNominalRatePerThread = 40.0;
+
+struct StageTimes {
+    double sample = 0, render = 0, labels = 0, encode = 0, write = 0;
+};
+
+int64_t stored_bytes_per_image(const Config& c) {
+    const int64_t px = static_cast<int64_t>(c.frame.width) * c.frame.height;
+    int64_t bytes = 0;
+    switch (c.output.storage) {
+        case Storage::Raw: bytes = px * 3; break;
+        case Storage::Jpeg: bytes = px * 3 / 8; break;  // quality 90 photos stay well under this
+        case Storage::Png: bytes = px * 3 * 3 / 4; break;
+    }
+    if (c.output.masks) bytes += px;
+    return bytes + c.scene.max_cards * 76 + 24;
+}
+
+std::string human_bytes(double b) {
+    char buf[64];
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) b /= 1024, ++u;
+    std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+    return buf;
+}
+
+// Rank 0's checks of the output path before anything is created; throws ConfigError.
+// Returns false when --resume finds the output already complete.
+bool check_output(const Config& c, const GenerateOptions& o) {
+    const std::string& out = c.output.path;
+    const std::string part = partial_path(out);
+    const fs::path dir = fs::absolute(out).parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw ConfigError("output directory '" + dir.string() + "' does not exist");
+    if (access(dir.c_str(), W_OK) != 0)
+        throw ConfigError("output directory '" + dir.string() + "' is not writable");
+    if (o.resume) {
+        if (fs::exists(part, ec)) return true;
+        if (fs::exists(out, ec)) return false;
+        throw ConfigError("--resume: there is no unfinished output '" + part + "' to resume");
+    }
+    for (const std::string& p : {out, part})
+        if (fs::exists(p, ec) && !c.output.overwrite)
+            throw ConfigError("output '" + p + "' already exists; pass --overwrite to replace it" +
+                              (p == part ? " or --resume to finish it" : ""));
+    return true;
+}
+
+void check_free_space(const Config& c, int64_t images) {
+    struct statvfs st {};
+    const fs::path dir = fs::absolute(c.output.path).parent_path();
+    if (statvfs(dir.c_str(), &st) != 0) return;  // cannot tell: the write will say
+    const double free_bytes = static_cast<double>(st.f_bavail) * st.f_frsize;
+    const double need = static_cast<double>(images) * stored_bytes_per_image(c);
+    if (need > free_bytes)
+        throw DatasetError("not enough free space in '" + dir.string() + "' for '" +
+                           c.output.path + "': need about " + human_bytes(need) + ", have " +
+                           human_bytes(free_bytes));
+}
+
+// A test hook, documented as such: CARDSYNTH_TEST_SLOW_RANK=R:F makes rank R take F times as long.
+double slow_factor(int rank) {
+    const char* v = std::getenv("CARDSYNTH_TEST_SLOW_RANK");
+    if (!v) return 1.0;
+    int r = -1;
+    double f = 1.0;
+    if (std::sscanf(v, "%d:%lf", &r, &f) == 2 && r == rank && f > 1.0) return f;
+    return 1.0;
+}
+
+void print_system(const MpiContext& mpi, int cores, int threads, const GpuProbe& gpus) {
+    const std::string mine = mpi.host() + "\t" + std::to_string(cores) + "\t" +
+                             std::to_string(threads) + "\t" + gpu_line(gpus);
+    const auto all = mpi.gather_strings(mine);
+    if (!mpi.root()) return;
+    struct Node {
+        std::string host, gpu;
+        int cores = 0, ranks = 0;
+        std::vector<int> threads;
+    };
+    std::vector<Node> nodes;
+    for (const std::string& s : all) {
+        const size_t a = s.find('\t'), b = s.find('\t', a + 1), d = s.find('\t', b + 1);
+        Node n{s.substr(0, a), s.substr(d + 1), std::stoi(s.substr(a + 1, b - a - 1)), 0, {}};
+        auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& x) { return x.host == n.host; });
+        if (it == nodes.end()) nodes.push_back(n), it = nodes.end() - 1;
+        it->ranks++;
+        it->threads.push_back(std::stoi(s.substr(b + 1, d - b - 1)));
+    }
+    for (const Node& n : nodes) {
+        std::string t;
+        for (size_t i = 0; i < n.threads.size(); ++i) t += (i ? "," : "") + std::to_string(n.threads[i]);
+        if (nodes.size() == 1) {
+            log::info(n.gpu);
+            log::info(cores_line(n.cores));
+            log::info("[system] " + n.host + ": " + std::to_string(n.ranks) + " rank(s), threads per rank: " + t);
+        } else {
+            log::info("[system] " + n.host + ": " + n.gpu.substr(9) + "; " + cores_line(n.cores).substr(9) +
+                      "; " + std::to_string(n.ranks) + " rank(s), threads per rank: " + t);
+        }
+    }
+}
+
+// Fills slot k of image j in `rd` from its labels; slots past the count keep their padding.
+void store_labels(const ImageLabels& labels, int64_t j, int M, RoundData& rd) {
+    const int n = std::min<int>(M, static_cast<int>(labels.cards.size()));
+    rd.count[j] = static_cast<uint16_t>(n);
+    for (int k = 0; k < n; ++k) {
+        const CardLabel& l = labels.cards[k];
+        const int64_t s = j * M + k;
+        rd.card_id[s] = l.card_id;
+        std::copy(l.corners.begin(), l.corners.end(), rd.corners.begin() + s * 8);
+        std::copy(l.corner_visible.begin(), l.corner_visible.end(), rd.corner_visible.begin() + s * 4);
+        std::copy(l.bbox.begin(), l.bbox.end(), rd.bbox.begin() + s * 4);
+        std::copy(l.bbox_full.begin(), l.bbox_full.end(), rd.bbox_full.begin() + s * 4);
+        rd.visible_fraction[s] = l.visible_fraction;
+    }
+}
+
+void reset_round(RoundData& rd, IndexRange range, const Config& c) {
+    const int64_t n = range.size();
+    const int M = c.scene.max_cards;
+    const int64_t px = static_cast<int64_t>(c.frame.width) * c.frame.height;
+    rd.begin = range.begin;
+    rd.end = range.end;
+    rd.raw.assign(c.output.storage == Storage::Raw ? n * px * 3 : 0, 0);
+    rd.encoded.assign(c.output.storage == Storage::Raw ? 0 : n, {});
+    rd.count.assign(n, 0);
+    rd.card_id.assign(n * M, -1);
+    rd.corners.assign(n * M * 8, 0.0f);
+    rd.corner_visible.assign(n * M * 4, 0);
+    rd.bbox.assign(n * M * 4, 0.0f);
+    rd.bbox_full.assign(n * M * 4, 0.0f);
+    rd.visible_fraction.assign(n * M, 0.0f);
+    rd.masks.assign(c.output.masks ? n * px : 0, 0);
+}
+
+// Makes images [range) into `rd`, in batches of a few per thread so that frames stay few.
+void make_images(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
+                 Renderer& renderer, int threads, IndexRange range, RoundData& rd, StageTimes& t) {
+    reset_round(rd, range, c);
+    const int64_t batch = std::max(2, 2 * threads);
+    const int M = c.scene.max_cards;
+    const size_t px = static_cast<size_t>(c.frame.width) * c.frame.height;
+    std::vector<SceneSpec> scenes;
+    std::vector<Frame> frames;
+    for (int64_t b = range.begin; b < range.end; b += batch) {
+        const int m = static_cast<int>(std::min(batch, range.end - b));
+        scenes.resize(m);
+        auto t0 = Clock::now();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int i = 0; i < m; ++i) scenes[i] = compose(c, catalog, backgrounds, b + i);
+        t.sample += seconds_since(t0) * std::min(threads, m);
+        t0 = Clock::now();
+        renderer.render(scenes, frames);
+        t.render += seconds_since(t0) * std::min(threads, m);
+        double labels_s = 0, encode_s = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(+ : labels_s, encode_s)
+        for (int i = 0; i < m; ++i) {
+            const int64_t j = b + i - range.begin;
+            auto s0 = Clock::now();
+            store_labels(compute_labels(scenes[i], frames[i].ids), j, M, rd);
+            if (c.output.masks)
+                std::copy(frames[i].ids.data, frames[i].ids.data + px, rd.masks.begin() + j * px);
+            labels_s += seconds_since(s0);
+            s0 = Clock::now();
+            if (c.output.storage == Storage::Raw) {
+                const cv::Mat& rgb = frames[i].rgb;
+                std::copy(rgb.data, rgb.data + px * 3, rd.raw.begin() + j * px * 3);
+            } else {
+                encode_image(frames[i].rgb, c.output.storage, c.output.jpeg_quality, rd.encoded[j]);
+            }
+            encode_s += seconds_since(s0);
+        }
+        t.labels += labels_s;
+        t.encode += encode_s;
+    }
+}
+
+// The cores of this node that its ranks may use: the union of their affinity masks (mpirun may
+// bind each rank to one core), capped by the cgroup quota that available_cores() applies.
+int node_core_count(const MpiContext& mpi, int my_cores) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<uint64_t> mask(CPU_SETSIZE / 64, 0);
+    int own = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &set)) mask[c / 64] |= 1ull << (c % 64), ++own;
+    const auto all = mpi.node_or(mask);
+    int node = 0;
+    for (uint64_t w : all) node += __builtin_popcountll(w);
+    // A quota below the affinity count caps the node too.
+    if (own > 0 && my_cores < own) node = std::min(node, my_cores * mpi.local_size());
+    return std::max(1, node);
+}
+
+}  // namespace
+
+std::string partial_path(const std::string& path) { return path + ".partial"; }
+
+void run_generate(const Config& config, const GenerateOptions& options, const MpiContext& mpi) {
+    const auto start = Clock::now();
+    install_stop_signals();
+    mpi.agree([&] { validate(config); });
+
+    // The output first: a bad path fails before any work.
+    int proceed = 1;
+    mpi.agree([&] {
+        if (mpi.root()) proceed = check_output(config, options) ? 1 : 0;
+    });
+    MPI_Bcast(&proceed, 1, MPI_INT, 0, mpi.comm());
+    if (!proceed) {
+        log::info("[output] '" + config.output.path + "' is already complete; nothing to resume");
+        return;
+    }
+
+    // This rank's resources.
+    const int cores = available_cores();
+    const char* omp_env = std::getenv("OMP_NUM_THREADS");
+    const int node_cores = node_core_count(mpi, cores);
+    const int threads = choose_threads(config.threads, node_cores, mpi.local_size(),
+                                       options.threads_flag ? "" : (omp_env ? omp_env : ""));
+    const GpuProbe gpus = probe_gpus();
+    print_system(mpi, cores, threads, gpus);
+
+    Catalog catalog;
+    mpi.agree([&] { catalog = Catalog::load(config.cards); });
+    for (const std::string& line : catalog.report_lines()) log::info(line);
+    Backgrounds backgrounds;
+    mpi.agree([&] { backgrounds = Backgrounds::load(config.backgrounds, config.frame); });
+
+    RenderInputs inputs;
+    inputs.config = &config;
+    inputs.catalog = &catalog;
+    inputs.backgrounds = &backgrounds;
+    inputs.threads = threads;
+    inputs.gpu = gpus.gpus.empty() ? 0 : mpi.local_rank() % static_cast<int>(gpus.gpus.size());
+    inputs.cache_bytes = static_cast<size_t>(config.cache_mb) << 20;
+    std::unique_ptr<Renderer> renderer;
+    std::string why;
+    mpi.agree([&] { renderer = make_renderer(config.device, inputs, why); });
+    if (!why.empty()) log::info("[device] " + why);
+
+    // The file: created at full size, or reopened to finish.
+    const std::string part = partial_path(config.output.path);
+    std::unique_ptr<DatasetWriter> writer;
+    if (options.resume) {
+        mpi.agree([&] { writer = DatasetWriter::open(mpi.comm(), part); });
+        mpi.agree([&] {
+            Config stored;
+            apply_yaml(stored, writer->header().config_yaml, part + ":/config");
+            const std::string key = first_content_difference(stored, config);
+            if (!key.empty())
+                throw ConfigError("--resume: '" + key + "' differs from the configuration stored in '" +
+                                  part + "'; resume with the same settings or start over with --overwrite");
+            if (static_cast<size_t>(writer->header().max_cards) != static_cast<size_t>(config.scene.max_cards))
+                throw ConfigError("--resume: 'scene.max_cards' differs from '" + part + "'");
+        });
+    } else {
+        mpi.agree([&] {
+            if (!mpi.root()) return;
+            std::error_code ec;
+            fs::remove(config.output.path, ec);
+            fs::remove(part, ec);
+        });
+        DatasetHeader header;
+        header.seed = config.seed;
+        header.num_images = config.num_images;
+        header.width = config.frame.width;
+        header.height = config.frame.height;
+        header.max_cards = config.scene.max_cards;
+        header.storage = config.output.storage;
+        header.masks = config.output.masks;
+        header.config_yaml = to_yaml(config);
+        header.generator_version = std::string("cardsynth ") + CARDSYNTH_VERSION;
+        CardTable table;
+        for (const Card& c : catalog.cards()) {
+            table.names.push_back(c.name);
+            table.sources.push_back(c.source);
+            table.ranks.push_back(c.rank);
+            table.weights.push_back(c.probability);
+        }
+        mpi.agree([&] {
+            if (mpi.root()) check_free_space(config, config.num_images);
+        });
+        mpi.agree([&] { writer = DatasetWriter::create(mpi.comm(), part, header, table); });
+    }
+
+    std::vector<uint8_t> done;
+    mpi.agree([&] { done = writer->read_done(); });
+    const auto capacity = mpi.allgather(threads * kNominalRatePerThread * (1280.0 * 720.0) /
+                                        (static_cast<double>(config.frame.width) * config.frame.height));
+    const int64_t per_image = std::max<int64_t>(1, stored_bytes_per_image(config) +
+                                                       (config.output.storage == Storage::Raw ? 0 : 0));
+    Coordinator coordinator(done, capacity, kRoundSeconds,
+                            std::max<int64_t>(4, kRoundBytesBudget / per_image));
+    const int64_t to_make = coordinator.remaining();
+    if (options.resume) mpi.agree([&] { if (mpi.root()) check_free_space(config, to_make); });
+    log::info("[plan] " + std::to_string(config.num_images) + " images, " + std::to_string(to_make) +
+              " to make, " + std::to_string(mpi.size()) + " rank(s), storage " +
+              to_string(config.output.storage) + ", renderer " + renderer->name() + ", output '" +
+              config.output.path + "'");
+
+    const double slow = slow_factor(mpi.rank());
+    Progress progress(to_make, options.quiet || !mpi.root());
+    StageTimes times;
+    RoundData rd;
+    int64_t made_total = 0, mine_total = 0;
+    double busy_total = 0;
+    std::vector<int64_t> range_buf(2 * mpi.size());
+    while (true) {
+        // All ranks stop together at a round boundary when any of them got a signal.
+        if (mpi.any(stop_signal() != 0)) {
+            writer->close();
+            throw Interrupted(std::string("stopped by ") + signal_name(stop_signal()) + " after " +
+                              std::to_string(made_total) + " images; '" + part +
+                              "' is resumable: rerun the same command with --resume");
+        }
+        int finished = coordinator.finished() ? 1 : 0;
+        MPI_Bcast(&finished, 1, MPI_INT, 0, mpi.comm());
+        if (finished) break;
+        if (mpi.root()) {
+            const auto ranges = coordinator.next_round();
+            for (int r = 0; r < mpi.size(); ++r) range_buf[2 * r] = ranges[r].begin, range_buf[2 * r + 1] = ranges[r].end;
+        }
+        MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
+        const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
+        const auto t0 = Clock::now();
+        mpi.agree([&] { make_images(config, catalog, backgrounds, *renderer, threads, mine, rd, times); });
+        double busy = seconds_since(t0);
+        if (slow > 1.0 && mine.size() > 0) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(busy * (slow - 1.0)));
+            busy = seconds_since(t0);
+        }
+        const auto w0 = Clock::now();
+        mpi.agree([&] { writer->write_round(rd); });
+        times.write += seconds_since(w0);
+        const auto busy_all = mpi.allgather(busy);
+        const auto images_all = mpi.allgather(static_cast<double>(mine.size()));
+        std::vector<int64_t> images(mpi.size());
+        for (int r = 0; r < mpi.size(); ++r) images[r] = static_cast<int64_t>(images_all[r]);
+        if (mpi.root()) coordinator.report(images, busy_all);
+        for (int64_t n : images) made_total += n;
+        mine_total += mine.size();
+        busy_total += busy;
+        progress.update(made_total);
+    }
+    mpi.agree([&] { writer->finish(); });
+    writer.reset();
+    mpi.agree([&] {
+        if (!mpi.root()) return;
+        std::error_code ec;
+        fs::rename(part, config.output.path, ec);
+        if (ec)
+            throw DatasetError("cannot rename '" + part + "' to '" + config.output.path + "': " +
+                               ec.message());
+    });
+    progress.finish();
+
+    // The summary: per rank, then totals and the per-stage CPU time per image.
+    const double wall = seconds_since(start);
+    const auto hosts = mpi.gather_strings(mpi.host());
+    const auto busy_all = mpi.allgather(busy_total);
+    const auto mine_all = mpi.allgather(static_cast<double>(mine_total));
+    double stage[5] = {times.sample, times.render, times.labels, times.encode, times.write};
+    double stage_sum[5] = {0, 0, 0, 0, 0};
+    MPI_Reduce(stage, stage_sum, 5, MPI_DOUBLE, MPI_SUM, 0, mpi.comm());
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    const double rss_mb = ru.ru_maxrss / 1024.0;
+    double rss_max = 0;
+    MPI_Reduce(&rss_mb, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, mpi.comm());
+    if (!mpi.root() || options.quiet) {
+        if (mpi.root()) log::info("[done] " + std::to_string(made_total) + " images in '" + config.output.path + "'");
+        return;
+    }
+    char line[256];
+    log::info("[summary] rank  host                  images  images/s  busy s");
+    double max_busy = 0;
+    for (int r = 0; r < mpi.size(); ++r) {
+        max_busy = std::max(max_busy, busy_all[r]);
+        std::snprintf(line, sizeof line, "[summary] %4d  %-20.20s %7.0f  %8.1f  %6.1f", r, hosts[r].c_str(),
+                      mine_all[r], busy_all[r] > 0 ? mine_all[r] / busy_all[r] : 0.0, busy_all[r]);
+        log::info(line);
+    }
+    std::snprintf(line, sizeof line,
+                  "[summary] total %lld images in %.2f s: %.1f images/s; coordinator overhead %.1f%% "
+                  "((wall - max busy) / wall)",
+                  static_cast<long long>(made_total), wall, wall > 0 ? made_total / wall : 0.0,
+                  wall > 0 ? 100.0 * (wall - max_busy) / wall : 0.0);
+    log::info(line);
+    if (made_total > 0) {
+        const double k = 1000.0 / made_total;
+        std::snprintf(line, sizeof line,
+                      "[timing] CPU ms per image: sample %.2f, render %.2f, labels %.2f, encode %.2f, "
+                      "write %.2f; peak RSS %.0f MB",
+                      stage_sum[0] * k, stage_sum[1] * k, stage_sum[2] * k, stage_sum[3] * k,
+                      stage_sum[4] * k, rss_max);
+        log::info(line);
+    }
+    log::info("[done] " + std::to_string(made_total) + " images in '" + config.output.path + "'");
+}
+
+}  // namespace cardsynth

@@ -1,1 +1,33 @@
-// placeholder: being written
+// The backend factory: the one place that knows whether the CUDA backend was built.
+#include "cardsynth/error.h"
+#include "cardsynth/render.h"
+
+namespace cardsynth {
+
+#if !defined(CARDSYNTH_HAVE_CUDA)
+std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs&) {
+    throw Error("--device cuda: this build has no CUDA backend (configure with -DCARDSYNTH_CUDA=ON "
+                "where nvcc is installed)");
+}
+#endif
+
+std::unique_ptr<Renderer> make_renderer(Device device, const RenderInputs& inputs,
+                                        std::string& why) {
+    why.clear();
+    switch (device) {
+        case Device::Cpu:
+            return make_cpu_renderer(inputs);
+        case Device::Cuda:
+            return make_cuda_renderer(inputs);
+        case Device::Auto:
+            break;
+    }
+    try {
+        return make_cuda_renderer(inputs);
+    } catch (const Error& e) {
+        why = std::string("rendering on the CPU: ") + e.what();
+        return make_cpu_renderer(inputs);
+    }
+}
+
+}  // namespace cardsynth

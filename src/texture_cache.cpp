@@ -1,1 +1,127 @@
-// placeholder: being written
+#include "cardsynth/texture_cache.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "cardsynth/geometry.h"
+#include "cardsynth/scene.h"
+
+namespace cardsynth {
+
+CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction) {
+    CV_Assert(rgba.type() == CV_8UC4 && !rgba.empty());
+    // Premultiply before scaling, so transparent pixels lend no colour to their neighbours.
+    cv::Mat premul(rgba.size(), CV_8UC4);
+    for (int y = 0; y < rgba.rows; ++y) {
+        const uint8_t* s = rgba.ptr<uint8_t>(y);
+        uint8_t* d = premul.ptr<uint8_t>(y);
+        for (int x = 0; x < rgba.cols; ++x, s += 4, d += 4) {
+            const uint32_t a = s[3];
+            d[0] = static_cast<uint8_t>(div255(s[0] * a));
+            d[1] = static_cast<uint8_t>(div255(s[1] * a));
+            d[2] = static_cast<uint8_t>(div255(s[2] * a));
+            d[3] = static_cast<uint8_t>(a);
+        }
+    }
+    const int width = std::max(
+        1, static_cast<int>(std::lround(static_cast<double>(rgba.cols) * height / rgba.rows)));
+    cv::Mat scaled;
+    const bool shrink = height < rgba.rows;
+    cv::resize(premul, scaled, cv::Size(width, height), 0, 0,
+               shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    // Corners at the final resolution, so that their edge ramp is one texture pixel wide.
+    const float r = corner_fraction * static_cast<float>(width);
+    if (r > 0) {
+        const int ri = static_cast<int>(std::ceil(r)) + 1;
+        for (int y = 0; y < height; ++y) {
+            if (y >= ri && y < height - ri) continue;
+            uint8_t* p = scaled.ptr<uint8_t>(y);
+            for (int x = 0; x < width; ++x) {
+                if (x >= ri && x < width - ri) continue;
+                const float cov = corner_coverage(x + 0.5f, y + 0.5f, static_cast<float>(width),
+                                                  static_cast<float>(height), r);
+                if (cov >= 1.0f) continue;
+                const uint32_t k = static_cast<uint32_t>(cov * 256.0f + 0.5f);
+                for (int c = 0; c < 4; ++c)
+                    p[x * 4 + c] = static_cast<uint8_t>((p[x * 4 + c] * k + 128) >> 8);
+            }
+        }
+    }
+    CardTexture t;
+    cv::copyMakeBorder(scaled, t.rgba, kTexturePad, kTexturePad, kTexturePad, kTexturePad,
+                       cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    t.inner_width = width;
+    t.inner_height = height;
+    return t;
+}
+
+TextureCache::TextureCache(const Catalog& catalog, double min_height, double max_height,
+                           size_t budget_bytes)
+    : catalog_(catalog), budget_(budget_bytes) {
+    double h = std::ceil(std::max(max_height, 2.0));
+    heights_.push_back(static_cast<int>(h));
+    while (h * 0.75 >= std::max(min_height, 8.0)) {
+        h = std::ceil(h * 0.75);
+        heights_.push_back(static_cast<int>(h));
+    }
+}
+
+int TextureCache::level_for_height(double on_screen_height) const {
+    int level = 0;
+    for (int l = 0; l < levels(); ++l)
+        if (heights_[l] >= on_screen_height) level = l;
+    return level;
+}
+
+std::shared_ptr<const TextureCache::Levels> TextureCache::make(int32_t id) const {
+    const cv::Mat rgba = catalog_.load_rgba(id);
+    auto levels = std::make_shared<Levels>();
+    for (int h : heights_)
+        levels->push_back(std::make_shared<CardTexture>(make_card_texture(rgba, h, kCardCornerFraction)));
+    return levels;
+}
+
+TexturePtr TextureCache::get(int32_t id, int level) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = entries_.find(id);
+        if (it != entries_.end()) {
+            lru_.splice(lru_.begin(), lru_, it->second.pos);
+            return (*it->second.levels)[level];
+        }
+        ++misses_;
+    }
+    // Decode outside the lock: two threads may make the same card; the first to insert wins.
+    auto levels = make(id);
+    size_t bytes = 0;
+    for (const auto& t : *levels) bytes += t->rgba.total() * t->rgba.elemSize();
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(id);
+    if (it != entries_.end()) return (*it->second.levels)[level];
+    lru_.push_front(id);
+    entries_.emplace(id, Entry{levels, lru_.begin(), bytes});
+    used_ += bytes;
+    // Evict from the back; callers hold shared pointers, so an evicted texture in use survives.
+    while (used_ > budget_ && lru_.size() > 1) {
+        const int32_t victim = lru_.back();
+        lru_.pop_back();
+        auto v = entries_.find(victim);
+        used_ -= v->second.bytes;
+        entries_.erase(v);
+    }
+    return (*levels)[level];
+}
+
+size_t TextureCache::bytes_used() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return used_;
+}
+
+uint64_t TextureCache::misses() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return misses_;
+}
+
+}  // namespace cardsynth

@@ -1,6 +1,7 @@
 // Walker's alias method: O(n) construction, O(1) draws from a discrete distribution.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

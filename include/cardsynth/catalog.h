@@ -62,6 +62,9 @@ private:
     AliasSampler sampler_;
     PopularityReport report_;
     int64_t max_pixels_ = 0;
+    std::string origin_;      // where the cards came from, for the report
+    bool weighted_ = false;   // use_popularity_weights
+    double power_ = 1.0;      // weight_dampening_power
 };
 
 // Weights: base = score when present, else rank^-exponent (cards without a rank get the

@@ -3,6 +3,7 @@
 // function here compiles for host and device, so the CPU and the GPU compute the same function.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -66,44 +67,92 @@ CS_HD Vec2 mat3_apply(const Mat3& a, float x, float y) {
     return Vec2{(a.m[0] * x + a.m[1] * y + a.m[2]) * iw, (a.m[3] * x + a.m[4] * y + a.m[5]) * iw};
 }
 
-struct Rgba {
-    float r, g, b, a;  // premultiplied by a, 0..255
+// A card texture as the renderers read it: RGBA8 premultiplied by alpha (so that blurring and
+// bilinear filtering mix colours correctly), with a transparent border of at least one pixel.
+struct TexView {
+    const uint8_t* data;
+    int width, height, stride;  // stride in bytes
 };
 
-// Bilinear sample of an RGBA8 texture (straight alpha) at continuous coordinates (u, v), pixel
-// (0, 0) covering [0,1)^2. Outside the texture counts as transparent, which is what gives card
-// edges their antialiasing. Returns premultiplied colour.
-CS_HD Rgba sample_bilinear(const uint8_t* tex, int w, int h, int stride, float u, float v) {
-    const float x = u - 0.5f, y = v - 0.5f;
-    const float fx0 = x < 0.0f ? -1.0f : static_cast<float>(static_cast<int>(x));
-    const float fy0 = y < 0.0f ? -1.0f : static_cast<float>(static_cast<int>(y));
-    const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
-    const float ax = x - fx0, ay = y - fy0;
-    Rgba out{0, 0, 0, 0};
-    for (int dy = 0; dy < 2; ++dy) {
-        const int yy = y0 + dy;
-        if (yy < 0 || yy >= h) continue;
-        const float wy = dy ? ay : 1.0f - ay;
-        for (int dx = 0; dx < 2; ++dx) {
-            const int xx = x0 + dx;
-            if (xx < 0 || xx >= w) continue;
-            const float wgt = wy * (dx ? ax : 1.0f - ax);
-            const uint8_t* p = tex + yy * stride + xx * 4;
-            const float a = wgt * p[3] * (1.0f / 255.0f);
-            out.r += a * p[0];
-            out.g += a * p[1];
-            out.b += a * p[2];
-            out.a += wgt * p[3];
+// Bilinear sample at continuous texture coordinates (u, v), pixel (0, 0) covering [0,1)^2, in
+// 8.8 fixed point so that both backends produce the same integers. (u, v) are clamped to the
+// texture's pixel centres; the transparent border makes the clamp invisible and gives card
+// edges their antialiasing. out = premultiplied R, G, B, A in 0..255.
+CS_HD void sample_bilinear(const TexView& t, float u, float v, uint32_t out[4]) {
+    float x = u - 0.5f, y = v - 0.5f;
+    const float xmax = static_cast<float>(t.width - 1) - 0.001f;
+    const float ymax = static_cast<float>(t.height - 1) - 0.001f;
+    x = x < 0.0f ? 0.0f : (x > xmax ? xmax : x);
+    y = y < 0.0f ? 0.0f : (y > ymax ? ymax : y);
+    const int x0 = static_cast<int>(x), y0 = static_cast<int>(y);
+    const uint32_t fx = static_cast<uint32_t>((x - static_cast<float>(x0)) * 256.0f);
+    const uint32_t fy = static_cast<uint32_t>((y - static_cast<float>(y0)) * 256.0f);
+    const uint32_t w00 = (256 - fx) * (256 - fy), w10 = fx * (256 - fy);
+    const uint32_t w01 = (256 - fx) * fy, w11 = fx * fy;
+    const uint8_t* p0 = t.data + y0 * t.stride + x0 * 4;
+    const uint8_t* p1 = p0 + t.stride;
+    for (int c = 0; c < 4; ++c)
+        out[c] = (p0[c] * w00 + p0[4 + c] * w10 + p1[c] * w01 + p1[4 + c] * w11 + 32768u) >> 16;
+}
+
+// Exact division by 255 with rounding, for 0 <= x <= 255 * 255.
+CS_HD uint32_t div255(uint32_t x) {
+    x += 128u;
+    return (x + (x >> 8)) >> 8;
+}
+
+// Source-over of a premultiplied sample onto an opaque RGB pixel.
+CS_HD void blend_over(uint8_t* dst, const uint32_t src[4]) {
+    const uint32_t inv = 255u - src[3];
+    for (int c = 0; c < 3; ++c) {
+        const uint32_t v = src[c] + div255(dst[c] * inv);
+        dst[c] = static_cast<uint8_t>(v > 255u ? 255u : v);
+    }
+}
+
+// Darkens an RGB pixel by coverage a (0..255) times opacity (0..256, 8.8 fixed point).
+CS_HD void darken(uint8_t* dst, uint32_t a, uint32_t opacity256) {
+    const uint32_t k = 255u - ((a * opacity256) >> 8);
+    for (int c = 0; c < 3; ++c) dst[c] = static_cast<uint8_t>(div255(dst[c] * k));
+}
+
+// The x range of pixel centres on row y (centre y + 0.5) whose image under `inv` (frame pixel ->
+// texture coordinates) falls inside [u0, u1] x [v0, v1]. Every constraint is linear in x once
+// multiplied by the (positive) homogeneous denominator, so this holds for perspective too.
+// Returns false when the row misses the rectangle; otherwise [*x_lo, *x_hi] (inclusive).
+CS_HD bool row_span(const Mat3& inv, float y, float u0, float u1, float v0, float v1, int* x_lo,
+                    int* x_hi) {
+    const float* m = inv.m;
+    const float yc = y + 0.5f;
+    const float dA = m[6], dB = m[7] * yc + m[8];  // denominator = dA * x + dB
+    const float uA = m[0], uB = m[1] * yc + m[2];
+    const float vA = m[3], vB = m[4] * yc + m[5];
+    // Constraints a * x + b >= 0.
+    const float a[4] = {uA - u0 * dA, u1 * dA - uA, vA - v0 * dA, v1 * dA - vA};
+    const float b[4] = {uB - u0 * dB, u1 * dB - uB, vB - v0 * dB, v1 * dB - vB};
+    float lo = -1e30f, hi = 1e30f;
+    for (int k = 0; k < 4; ++k) {
+        if (a[k] > 1e-12f || a[k] < -1e-12f) {
+            const float r = -b[k] / a[k];
+            if (a[k] > 0.0f) lo = r > lo ? r : lo;
+            else hi = r < hi ? r : hi;
+        } else if (b[k] < 0.0f) {
+            return false;
         }
     }
-    return out;
+    if (lo > hi) return false;
+    // Pixel centre x + 0.5 inside [lo, hi]; clamp before converting so no float overflows int.
+    lo = lo < -1e8f ? -1e8f : (lo > 1e8f ? 1e8f : lo);
+    hi = hi < -1e8f ? -1e8f : (hi > 1e8f ? 1e8f : hi);
+    *x_lo = static_cast<int>(ceilf(lo - 0.5f));
+    *x_hi = static_cast<int>(floorf(hi - 0.5f));
+    return *x_lo <= *x_hi;
 }
 
 CS_HD float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
 // Coverage of a rounded rectangle [0,w]x[0,h] with corner radius r at point (u, v), with a
-// one-unit ramp across the edge of each rounded corner. Straight edges are left to the
-// transparent border of the bilinear sampler, so this only cuts the corners.
+// one-unit ramp across each rounded corner's arc. Textures bake it into their alpha.
 CS_HD float corner_coverage(float u, float v, float w, float h, float r) {
     if (r <= 0.0f) return 1.0f;
     const float cx = u < r ? r - u : (u > w - r ? u - (w - r) : 0.0f);
@@ -111,7 +160,6 @@ CS_HD float corner_coverage(float u, float v, float w, float h, float r) {
     if (cx <= 0.0f || cy <= 0.0f) return 1.0f;
     const float d2 = cx * cx + cy * cy;
     if (d2 <= (r - 0.5f) * (r - 0.5f)) return 1.0f;
-    // sqrt only near the arc.
 #if defined(__CUDA_ARCH__)
     const float d = sqrtf(d2);
 #else
@@ -120,8 +168,8 @@ CS_HD float corner_coverage(float u, float v, float w, float h, float r) {
     return clamp01(r + 0.5f - d);
 }
 
-// Alpha at or above this threshold writes a card's slot into the id buffer. For a blurred
-// straight edge, 0.5 lies on the geometric edge.
-constexpr float kIdAlphaThreshold = 127.5f;
+// Alpha at or above this threshold (0..255) writes a card's slot into the id buffer. For a
+// blurred straight edge, one half lies on the geometric edge.
+constexpr uint32_t kIdAlphaThreshold = 128;
 
 }  // namespace cardsynth

@@ -13,6 +13,10 @@
 
 namespace cardsynth {
 
+// Rounded corners as a fraction of the card width (a trading card's 3 mm of 63 mm). Textures bake
+// them into their alpha; labels use them for the card's area and corner visibility.
+constexpr float kCardCornerFraction = 0.045f;
+
 struct CardPlacement {
     int32_t card_id = 0;
     float width = 0, height = 0;  // the card's size in card units (pixels before the pose)

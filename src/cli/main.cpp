@@ -1,1 +1,199 @@
-int main() { return 0; }
+// The cardsynth command line: info, generate, preview, inspect. Errors are exceptions inside;
+// here they become one line on stderr and an exit code (under MPI, every rank agrees on it).
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cardsynth/config.h"
+#include "cardsynth/error.h"
+#include "cardsynth/generate.h"
+#include "cardsynth/inspect.h"
+#include "cardsynth/log.h"
+#include "cardsynth/mpi_context.h"
+#include "cardsynth/preview.h"
+#include "cardsynth/system.h"
+
+using namespace cardsynth;
+
+namespace {
+
+// Flags of `generate`, each overriding its configuration key when given.
+struct GenerateFlags {
+    std::string config_file;
+    std::vector<std::string> sets;
+    std::string threads, device, out, storage, scene, popularity, backgrounds;
+    std::vector<std::string> card_dirs;
+    int64_t num_images = 0, cache_mb = 0;
+    uint64_t seed = 0;
+    int jpeg_quality = 0, width = 0, height = 0, popularity_min = 0, popularity_max = -1;
+    int min_cards = -1, max_cards = -1;
+    double dampening = 0;
+    bool masks = false, overwrite = false, resume = false, strict = false, quiet = false;
+    bool use_popularity_weights = false;
+};
+
+void add_generate_flags(CLI::App& app, GenerateFlags& f) {
+    app.add_option("--config", f.config_file, "YAML configuration file (configs/default.yaml lists every key)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--set", f.sets, "Override any key: KEY=VALUE, KEY a dotted path, VALUE YAML "
+                                    "(--set scene.blur_sigma=[0,1.5]); repeatable, applied last");
+    app.add_option("-n,--num-images", f.num_images, "Images to generate (num_images)");
+    app.add_option("--seed", f.seed, "Seed of every random draw (seed)");
+    app.add_option("--threads", f.threads,
+                   "auto (node cores / ranks on the node; OMP_NUM_THREADS when set), conservative "
+                   "(the seed's table, leaving room for training), or N (threads)");
+    app.add_option("--device", f.device, "auto | cpu | cuda (device)");
+    app.add_option("-o,--out", f.out, "Output HDF5 file (output.path); written as OUT.partial until complete");
+    app.add_option("--storage", f.storage, "raw | jpeg | png (output.storage)");
+    app.add_option("--jpeg-quality", f.jpeg_quality, "JPEG quality 1..100 (output.jpeg_quality)");
+    app.add_flag("--masks", f.masks, "Also write /masks, the per-pixel card slot (output.masks)");
+    app.add_flag("--overwrite", f.overwrite, "Replace an existing output (output.overwrite)");
+    app.add_flag("--resume", f.resume, "Finish OUT.partial: make only the images whose /done is 0");
+    app.add_flag("--strict", f.strict, "A bad card file or a card without popularity is an error (cards.strict)");
+    app.add_option("--width", f.width, "Frame width in pixels (frame.width)");
+    app.add_option("--height", f.height, "Frame height in pixels (frame.height)");
+    app.add_option("--card-dirs", f.card_dirs, "Card image directories, searched recursively "
+                                               "(cards.dirs); none = the built-in deck");
+    app.add_option("--popularity", f.popularity, "Popularity CSV or Scryfall-style JSON (cards.popularity)");
+    app.add_flag("--use-popularity-weights", f.use_popularity_weights,
+                 "Draw cards by popularity instead of uniformly (cards.use_popularity_weights)");
+    app.add_option("--popularity-min", f.popularity_min, "Keep cards ranked at least this (cards.popularity_min)");
+    app.add_option("--popularity-max", f.popularity_max, "Keep cards ranked at most this; 0 = no bound (cards.popularity_max)");
+    app.add_option("--dampening", f.dampening, "Sampling weight = base^P (cards.weight_dampening_power)");
+    app.add_option("--backgrounds", f.backgrounds, "Playmat image directory (backgrounds.dir); none = built-in playmats");
+    app.add_option("--scene", f.scene, "random | table (scene.kind)");
+    app.add_option("--min-cards", f.min_cards, "Fewest cards per image (scene.min_cards)");
+    app.add_option("--max-cards", f.max_cards, "Most cards per image, and label slots M (scene.max_cards)");
+    app.add_option("--cache-mb", f.cache_mb, "Card texture cache budget per rank in MiB (cache_mb)");
+    app.add_flag("--quiet", f.quiet, "No progress lines");
+}
+
+Config resolve(const CLI::App& app, const GenerateFlags& f) {
+    Config c;
+    if (!f.config_file.empty()) apply_yaml_file(c, f.config_file);
+    auto given = [&](const char* name) { return app.count(name) > 0; };
+    if (given("--num-images")) c.num_images = f.num_images;
+    if (given("--seed")) c.seed = f.seed;
+    if (given("--threads")) c.threads = parse_thread_setting(f.threads, "--threads");
+    if (given("--device")) c.device = parse_device(f.device, "--device");
+    if (given("--out")) c.output.path = f.out;
+    if (given("--storage")) c.output.storage = parse_storage(f.storage, "--storage");
+    if (given("--jpeg-quality")) c.output.jpeg_quality = f.jpeg_quality;
+    if (f.masks) c.output.masks = true;
+    if (f.overwrite) c.output.overwrite = true;
+    if (f.strict) c.cards.strict = true;
+    if (given("--width")) c.frame.width = f.width;
+    if (given("--height")) c.frame.height = f.height;
+    if (given("--card-dirs")) c.cards.dirs = f.card_dirs;
+    if (given("--popularity")) c.cards.popularity = f.popularity;
+    if (f.use_popularity_weights) c.cards.use_popularity_weights = true;
+    if (given("--popularity-min")) c.cards.popularity_min = f.popularity_min;
+    if (given("--popularity-max")) c.cards.popularity_max = f.popularity_max;
+    if (given("--dampening")) c.cards.weight_dampening_power = f.dampening;
+    if (given("--backgrounds")) c.backgrounds.dir = f.backgrounds;
+    if (given("--scene")) apply_set(c, "scene.kind=" + f.scene);
+    if (given("--min-cards")) c.scene.min_cards = f.min_cards;
+    if (given("--max-cards")) c.scene.max_cards = f.max_cards;
+    if (given("--cache-mb")) c.cache_mb = f.cache_mb;
+    for (const std::string& s : f.sets) apply_set(c, s);
+    validate(c);
+    return c;
+}
+
+void print_info(const std::string& threads_text) {
+    const int cores = available_cores();
+    log::info(gpu_line(probe_gpus()));
+    log::info(cores_line(cores));
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    const std::string omp_env = omp ? omp : "";
+    log::info("[threads] auto: " + std::to_string(choose_threads({ThreadMode::Auto, 0}, cores, 1, omp_env)) +
+              (omp_env.empty() ? "" : " (OMP_NUM_THREADS=" + omp_env + ")"));
+    log::info("[threads] conservative: " +
+              std::to_string(choose_threads({ThreadMode::Conservative, 0}, cores, 1, "")));
+    if (!threads_text.empty()) {
+        const ThreadSetting t = parse_thread_setting(threads_text, "--threads");
+        log::info("[threads] --threads " + threads_text + ": " +
+                  std::to_string(choose_threads(t, cores, 1, omp_env)));
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    MpiSession session(&argc, &argv);
+    int code = kExitOk;
+    {
+        MpiContext mpi;
+        log::set_speaker(mpi.root());
+        CLI::App app{"cardsynth: synthetic training data for trading-card detectors.\n"
+                     "Composites cards onto playmats and writes every frame with exact labels into\n"
+                     "one HDF5 file (docs/FORMAT.md). Runs alone, under mpirun, or under SLURM.",
+                     "cardsynth"};
+        app.set_version_flag("--version", std::string("cardsynth ") + CARDSYNTH_VERSION);
+        app.require_subcommand(1);
+
+        std::string info_threads;
+        auto* info = app.add_subcommand("info", "Print the cores and GPUs this process may use and the thread count of each policy");
+        info->add_option("--threads", info_threads, "Also show what this setting gives");
+
+        GenerateFlags gf;
+        auto* gen = app.add_subcommand("generate", "Generate a dataset (precedence: defaults < --config < flags < --set)");
+        add_generate_flags(*gen, gf);
+
+        std::string preview_file, preview_out = "preview.png";
+        int preview_count = 6;
+        int64_t preview_start = 0;
+        auto* prev = app.add_subcommand("preview", "Draw a contact sheet of images with their labels");
+        prev->add_option("FILE", preview_file, "Dataset file")->required();
+        prev->add_option("--out", preview_out, "PNG to write")->capture_default_str();
+        prev->add_option("--count", preview_count, "Images on the sheet")->capture_default_str()->check(CLI::Range(1, 64));
+        prev->add_option("--start", preview_start, "First image index")->capture_default_str();
+
+        std::string inspect_file;
+        auto* insp = app.add_subcommand("inspect", "Describe a dataset: schema, counts, storage, completion, popularity");
+        insp->add_option("FILE", inspect_file, "Dataset file")->required();
+
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::ParseError& e) {
+            if (mpi.root()) code = app.exit(e);
+            else code = e.get_exit_code();
+            return code == 0 ? 0 : kExitUsage;
+        }
+        try {
+            if (*info) {
+                print_info(info_threads);
+            } else if (*gen) {
+                Config config;
+                mpi.agree([&] { config = resolve(*gen, gf); });
+                GenerateOptions options;
+                options.resume = gf.resume;
+                options.quiet = gf.quiet;
+                options.threads_flag = gen->count("--threads") > 0;
+                run_generate(config, options, mpi);
+            } else if (*prev) {
+                mpi.agree([&] {
+                    if (!mpi.root()) return;
+                    const int n = write_preview(preview_file, preview_out, preview_count, preview_start);
+                    log::info("[preview] " + std::to_string(n) + " images with their labels in '" + preview_out + "'");
+                });
+            } else if (*insp) {
+                mpi.agree([&] {
+                    if (!mpi.root()) return;
+                    for (const std::string& line : inspect_dataset(inspect_file)) log::info(line);
+                });
+            }
+        } catch (const Error& e) {
+            if (mpi.root()) std::fprintf(stderr, "cardsynth: error: %s\n", e.what());
+            code = e.exit_code();
+        } catch (const std::exception& e) {
+            if (mpi.root()) std::fprintf(stderr, "cardsynth: error: %s\n", e.what());
+            code = kExitFailure;
+        }
+    }
+    return code;
+}

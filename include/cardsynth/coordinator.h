@@ -1,0 +1,44 @@
+// The rank-0 coordinator's arithmetic: which indices are still missing, and how many of them each
+// rank gets in the next round, sized to its measured throughput (its declared capacity before it
+// has one) so that a round lasts a few seconds on every rank. Pure: no MPI in here, so the
+// whole policy is unit-tested; generate.cpp broadcasts what it decides.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace cardsynth {
+
+struct IndexRange {
+    int64_t begin = 0, end = 0;
+    int64_t size() const { return end - begin; }
+};
+
+class Coordinator {
+public:
+    // `done`: the dataset's /done bitmap; `capacity`: each rank's declared images/s;
+    // `max_per_round`: a memory cap on one rank's images in a round.
+    Coordinator(const std::vector<uint8_t>& done, std::vector<double> capacity,
+                double round_seconds, int64_t max_per_round);
+
+    bool finished() const { return remaining_ == 0; }
+    int64_t remaining() const { return remaining_; }
+    // One contiguous range of missing indices per rank (empty when none is left for it).
+    std::vector<IndexRange> next_round();
+    // What each rank did in the last round: images made and seconds busy.
+    void report(const std::vector<int64_t>& images, const std::vector<double>& busy_seconds);
+    double throughput(int rank) const { return rate_[rank]; }
+
+private:
+    std::vector<IndexRange> missing_;  // runs of zeros of /done, in index order
+    size_t cursor_run_ = 0;
+    int64_t cursor_ = 0;
+    int64_t remaining_ = 0;
+    std::vector<double> rate_;
+    bool measured_ = false;
+    double round_seconds_;
+    int64_t max_per_round_;
+};
+
+}  // namespace cardsynth

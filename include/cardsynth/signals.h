@@ -1,0 +1,12 @@
+// SIGINT, SIGTERM and SIGUSR1 (SLURM's warning before the time limit) only set a flag; the run
+// combines the flags of all ranks at the next round boundary, flushes, and exits with code 75.
+#pragma once
+
+namespace cardsynth {
+
+void install_stop_signals();
+// The signal received (0 when none).
+int stop_signal();
+const char* signal_name(int sig);
+
+}  // namespace cardsynth
