@@ -26,7 +26,7 @@ cardsynth_slurm_run() {
         export SRUN_CPUS_PER_TASK=$SLURM_CPUS_PER_TASK
     fi
 
-    local bin=${CARDSYNTH_BIN:-$CARDSYNTH_HOME/build/release/cardsynth}
+    local bin=${CARDSYNTH_BIN:-${CARDSYNTH_HOME:-.}/build/release/cardsynth}
     if [ ! -x "$bin" ]; then
         echo "cardsynth: no executable at $bin; build it (cmake --preset release &&" \
             "cmake --build --preset release) or set CARDSYNTH_BIN" >&2

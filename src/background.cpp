@@ -292,20 +292,18 @@ void light_falloff(Rng& rng, cv::Mat& img) {
 }
 
 // Fine grain at full resolution, the same in all channels: triangular noise of about +-4 levels.
-void add_grain(Rng& rng, const cv::Mat& in, cv::Mat& out) {
-    out.create(in.size(), CV_8UC3);
+void add_grain(Rng& rng, cv::Mat& img) {
     uint64_t bits = 0;
     int left = 0;
-    for (int y = 0; y < in.rows; ++y) {
-        const auto* src = in.ptr<cv::Vec3f>(y);
-        auto* dst = out.ptr<cv::Vec3b>(y);
-        for (int x = 0; x < in.cols; ++x) {
+    for (int y = 0; y < img.rows; ++y) {
+        auto* px = img.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < img.cols; ++x) {
             if (left == 0) bits = rng.next_u64(), left = 4;
             const int a = static_cast<int>(bits & 0xff), b = static_cast<int>((bits >> 8) & 0xff);
             bits >>= 16;
             --left;
             const float n = static_cast<float>(a + b - 255) * (4.0f / 255.0f);
-            for (int c = 0; c < 3; ++c) dst[x][c] = cv::saturate_cast<uint8_t>(src[x][c] + n);
+            for (int c = 0; c < 3; ++c) px[x][c] = cv::saturate_cast<uint8_t>(px[x][c] + n);
         }
     }
 }
@@ -362,7 +360,7 @@ std::vector<cv::Mat> make_levels(const cv::Mat& image, const FrameConfig& frame)
         const int h = std::max(frame.height, static_cast<int>(std::ceil(image.rows * s - 1e-6)));
         cv::Mat level;
         if (w == image.cols && h == image.rows) {
-            level = image.clone();
+            level = image;  // the caller made it for this use alone
         } else {
             const int interpolation = s < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR;
             cv::resize(image, level, cv::Size(w, h), 0, 0, interpolation);
@@ -413,13 +411,12 @@ cv::Mat render_builtin_playmat(int id, int width, int height) {
     light_falloff(rng, work);
     cv::GaussianBlur(work, work, cv::Size(0, 0), 0.7);
 
-    cv::Mat full;
-    if (w == width && h == height)
-        full = work;
-    else
-        cv::resize(work, full, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+    // Scaled up in 8 bits, which is cheaper; the grain added after it hides any banding.
     cv::Mat rgb;
-    add_grain(rng, full, rgb);
+    work.convertTo(rgb, CV_8UC3);
+    if (w != width || h != height)
+        cv::resize(rgb, rgb, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+    add_grain(rng, rgb);
     return rgb;
 }
 

@@ -57,7 +57,7 @@ cv::Scalar hsv(double h, double s, double v) {
     else
         r = c, b = x;
     const double m = v - c;
-    return cv::Scalar((r + m) * 255.0, (g + m) * 255.0, (b + m) * 255.0);
+    return cv::Scalar((r + m) * 255.0, (g + m) * 255.0, (b + m) * 255.0, 255.0);
 }
 
 cv::Scalar random_colour(Rng& rng) {
@@ -78,7 +78,11 @@ void draw_art(cv::Mat& img, const cv::Rect& box, Rng& rng) {
     const cv::Scalar top = random_colour(rng), bottom = random_colour(rng);
     for (int y = 0; y < art.rows; ++y) {
         const double t = static_cast<double>(y) / (art.rows - 1);
-        art.row(y).setTo(top * (1.0 - t) + bottom * t);
+        const cv::Scalar c = top * (1.0 - t) + bottom * t;
+        const cv::Vec4b v(cv::saturate_cast<uint8_t>(c[0]), cv::saturate_cast<uint8_t>(c[1]),
+                          cv::saturate_cast<uint8_t>(c[2]), 255);
+        cv::Vec4b* row = art.ptr<cv::Vec4b>(y);
+        std::fill(row, row + art.cols, v);
     }
     const int shapes = static_cast<int>(rng.uniform_int(4, 9));
     for (int i = 0; i < shapes; ++i) {
@@ -107,12 +111,13 @@ void draw_art(cv::Mat& img, const cv::Rect& box, Rng& rng) {
                             rng.uniform(0.0, 180.0), 0, 360, colour, cv::FILLED, cv::LINE_AA);
         }
     }
-    cv::rectangle(art, cv::Rect(0, 0, art.cols, art.rows), cv::Scalar(25, 25, 25), 2);
+    cv::rectangle(art, cv::Rect(0, 0, art.cols, art.rows), cv::Scalar(25, 25, 25, 255), 2);
 }
 
-// Coverage of the rounded rectangle, 4x4 supersampled inside the four corner squares.
-cv::Mat rounded_alpha(int width, int height, int radius) {
-    cv::Mat alpha(height, width, CV_8UC1, cv::Scalar(255));
+// Writes the coverage of the rounded rectangle into the alpha channel, 4x4 supersampled inside
+// the four corner squares (the rest stays opaque).
+void round_corners(cv::Mat& rgba, int radius) {
+    const int width = rgba.cols, height = rgba.rows;
     for (int cy = 0; cy < 2; ++cy) {
         for (int cx = 0; cx < 2; ++cx) {
             const double ox = cx ? width - radius : radius;  // circle centre
@@ -132,12 +137,11 @@ cv::Mat rounded_alpha(int width, int height, int radius) {
                                 ++inside;
                         }
                     }
-                    alpha.at<uint8_t>(y, x) = static_cast<uint8_t>((inside * 255 + 8) / 16);
+                    rgba.at<cv::Vec4b>(y, x)[3] = static_cast<uint8_t>((inside * 255 + 8) / 16);
                 }
             }
         }
     }
-    return alpha;
 }
 
 }  // namespace
@@ -159,60 +163,59 @@ cv::Mat render_builtin_card(int id) {
     const double hue = std::fmod(id * 137.50776405003785 + colours.uniform(0.0, 20.0), 360.0);
     const cv::Scalar frame = hsv(hue, 0.55, 0.8);
     const cv::Scalar frame_light = hsv(hue, 0.2, 0.95);
-    const cv::Scalar ink(20, 20, 24);
+    const cv::Scalar ink(20, 20, 24, 255);
 
-    cv::Mat rgb(h, w, CV_8UC3, cv::Scalar(18, 18, 20));  // the dark border
-    cv::rectangle(rgb, cv::Rect(16, 16, w - 32, h - 32), frame, cv::FILLED);
+    // Drawn in place as RGBA: every colour has alpha 255, and the corners are cut at the end.
+    cv::Mat card(h, w, CV_8UC4, cv::Scalar(18, 18, 20, 255));  // the dark border
+    cv::rectangle(card, cv::Rect(16, 16, w - 32, h - 32), frame, cv::FILLED);
 
     // Title bar with the card's name.
     const cv::Rect title(30, 30, w - 60, 46);
-    cv::rectangle(rgb, title, frame_light, cv::FILLED);
-    cv::rectangle(rgb, title, ink, 2, cv::LINE_AA);
-    put_fitted(rgb, builtin_card_name(id).substr(8), cv::Point(42, 62), title.width - 24, 0.85,
+    cv::rectangle(card, title, frame_light, cv::FILLED);
+    cv::rectangle(card, title, ink, 2, cv::LINE_AA);
+    put_fitted(card, builtin_card_name(id).substr(8), cv::Point(42, 62), title.width - 24, 0.85,
                ink);
 
     Rng art(kDeckSeed, key, kArtStream);
-    draw_art(rgb, cv::Rect(40, 86, w - 80, 300), art);
+    draw_art(card, cv::Rect(40, 86, w - 80, 300), art);
 
     // Type line.
     Rng text(kDeckSeed, key, kTextStream);
     const cv::Rect type_line(30, 396, w - 60, 40);
-    cv::rectangle(rgb, type_line, frame_light, cv::FILLED);
-    cv::rectangle(rgb, type_line, ink, 2, cv::LINE_AA);
+    cv::rectangle(card, type_line, frame_light, cv::FILLED);
+    cv::rectangle(card, type_line, ink, 2, cv::LINE_AA);
     std::string type = pick(text, kTypes);
     type += std::string(" - ") + pick(text, kNouns);
-    put_fitted(rgb, type, cv::Point(42, 424), type_line.width - 24, 0.7, ink);
+    put_fitted(card, type, cv::Point(42, 424), type_line.width - 24, 0.7, ink);
 
     // Text box with a few lines of rules text.
     const cv::Rect text_box(40, 446, w - 80, 170);
-    cv::rectangle(rgb, text_box, cv::Scalar(236, 230, 214), cv::FILLED);
-    cv::rectangle(rgb, text_box, ink, 1, cv::LINE_AA);
+    cv::rectangle(card, text_box, cv::Scalar(236, 230, 214, 255), cv::FILLED);
+    cv::rectangle(card, text_box, ink, 1, cv::LINE_AA);
     const int lines = static_cast<int>(text.uniform_int(2, 5));
     for (int line = 0; line < lines; ++line) {
         std::string sentence;
         const int words = static_cast<int>(text.uniform_int(4, 7));
         for (int k = 0; k < words; ++k) sentence += std::string(k ? " " : "") + pick(text, kWords);
-        put_fitted(rgb, sentence, cv::Point(54, 476 + line * 30), text_box.width - 28, 0.6, ink,
+        put_fitted(card, sentence, cv::Point(54, 476 + line * 30), text_box.width - 28, 0.6, ink,
                    cv::FONT_HERSHEY_SIMPLEX);
     }
 
     // Collector number in the bottom-left corner, power/toughness box in the other.
     char number[32];
     std::snprintf(number, sizeof number, "%04d", id);
-    cv::putText(rgb, number, cv::Point(36, h - 36), cv::FONT_HERSHEY_SIMPLEX, 0.55,
-                cv::Scalar(235, 235, 235), 1, cv::LINE_AA);
+    cv::putText(card, number, cv::Point(36, h - 36), cv::FONT_HERSHEY_SIMPLEX, 0.55,
+                cv::Scalar(235, 235, 235, 255), 1, cv::LINE_AA);
     const cv::Rect pt(w - 120, h - 66, 84, 34);
-    cv::rectangle(rgb, pt, frame_light, cv::FILLED);
-    cv::rectangle(rgb, pt, ink, 2, cv::LINE_AA);
+    cv::rectangle(card, pt, frame_light, cv::FILLED);
+    cv::rectangle(card, pt, ink, 2, cv::LINE_AA);
     const std::string stats =
         std::to_string(text.uniform_int(0, 9)) + "/" + std::to_string(text.uniform_int(1, 9));
-    cv::putText(rgb, stats, cv::Point(pt.x + 20, pt.y + 25), cv::FONT_HERSHEY_DUPLEX, 0.75, ink, 1,
+    cv::putText(card, stats, cv::Point(pt.x + 20, pt.y + 25), cv::FONT_HERSHEY_DUPLEX, 0.75, ink, 1,
                 cv::LINE_AA);
 
-    cv::Mat rgba;
-    const cv::Mat alpha = rounded_alpha(w, h, kCornerRadius);
-    cv::merge(std::vector<cv::Mat>{rgb, alpha}, rgba);
-    return rgba;
+    round_corners(card, kCornerRadius);
+    return card;
 }
 
 }  // namespace cardsynth

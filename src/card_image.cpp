@@ -101,16 +101,16 @@ std::string decode_jpeg(const std::vector<uint8_t>& bytes, int denom, cv::Mat* r
     }
     const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
     const int format = cmyk ? TJPF_CMYK : TJPF_RGBA;
-    std::vector<uint8_t> out(size_t(sw) * size_t(sh) * 4);
+    // Decoded straight into the result: a second full-size buffer costs more than the decode.
+    cv::Mat result(sh, sw, CV_8UC4);
     const int flags = TJFLAG_STOPONWARNING | (denom > 1 ? TJFLAG_FASTDCT : 0);
-    if (tjDecompress2(tj.h, src, size, out.data(), sw, sw * 4, sh, format, flags) != 0) {
+    if (tjDecompress2(tj.h, src, size, result.data, sw, static_cast<int>(result.step), sh, format,
+                      flags) != 0) {
         const bool warning = tjGetErrorCode(tj.h) == TJERR_WARNING;
         return std::string(warning ? "truncated or corrupt JPEG data: " : "JPEG decode failed: ") +
                tjGetErrorStr2(tj.h);
     }
     if (!rgba) return "";
-    cv::Mat result(sh, sw, CV_8UC4);
-    std::memcpy(result.data, out.data(), out.size());
     if (cmyk) {
         const bool inverted = has_adobe_marker(bytes);
         for (int y = 0; y < sh; ++y) {

@@ -55,9 +55,15 @@ int64_t stored_bytes_per_image(const Config& c) {
     const int64_t px = static_cast<int64_t>(c.frame.width) * c.frame.height;
     int64_t bytes = 0;
     switch (c.output.storage) {
-        case Storage::Raw: bytes = px * 3; break;
-        case Storage::Jpeg: bytes = px * 3 / 8; break;  // quality 90 photos stay well under this
-        case Storage::Png: bytes = px * 3 * 3 / 4; break;
+        case Storage::Raw:
+            bytes = px * 3;
+            break;
+        case Storage::Jpeg:
+            bytes = px * 3 / 8;
+            break;  // quality 90 photos stay well under this
+        case Storage::Png:
+            bytes = px * 3 * 3 / 4;
+            break;
     }
     if (c.output.masks) bytes += px;
     return bytes + c.scene.max_cards * 76 + 24;
@@ -102,8 +108,8 @@ void check_free_space(const Config& c, int64_t images) {
     const double free_bytes = static_cast<double>(st.f_bavail) * st.f_frsize;
     const double need = static_cast<double>(images) * stored_bytes_per_image(c);
     if (need > free_bytes)
-        throw DatasetError("not enough free space in '" + dir.string() + "' for '" +
-                           c.output.path + "': need about " + human_bytes(need) + ", have " +
+        throw DatasetError("not enough free space in '" + dir.string() + "' for '" + c.output.path +
+                           "': need about " + human_bytes(need) + ", have " +
                            human_bytes(free_bytes));
 }
 
@@ -131,21 +137,25 @@ void print_system(const MpiContext& mpi, int cores, int threads, const GpuProbe&
     for (const std::string& s : all) {
         const size_t a = s.find('\t'), b = s.find('\t', a + 1), d = s.find('\t', b + 1);
         Node n{s.substr(0, a), s.substr(d + 1), std::stoi(s.substr(a + 1, b - a - 1)), 0, {}};
-        auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& x) { return x.host == n.host; });
+        auto it = std::find_if(nodes.begin(), nodes.end(),
+                               [&](const Node& x) { return x.host == n.host; });
         if (it == nodes.end()) nodes.push_back(n), it = nodes.end() - 1;
         it->ranks++;
         it->threads.push_back(std::stoi(s.substr(b + 1, d - b - 1)));
     }
     for (const Node& n : nodes) {
         std::string t;
-        for (size_t i = 0; i < n.threads.size(); ++i) t += (i ? "," : "") + std::to_string(n.threads[i]);
+        for (size_t i = 0; i < n.threads.size(); ++i)
+            t += (i ? "," : "") + std::to_string(n.threads[i]);
         if (nodes.size() == 1) {
             log::info(n.gpu);
             log::info(cores_line(n.cores));
-            log::info("[system] " + n.host + ": " + std::to_string(n.ranks) + " rank(s), threads per rank: " + t);
+            log::info("[system] " + n.host + ": " + std::to_string(n.ranks) +
+                      " rank(s), threads per rank: " + t);
         } else {
-            log::info("[system] " + n.host + ": " + n.gpu.substr(9) + "; " + cores_line(n.cores).substr(9) +
-                      "; " + std::to_string(n.ranks) + " rank(s), threads per rank: " + t);
+            log::info("[system] " + n.host + ": " + n.gpu.substr(9) + "; " +
+                      cores_line(n.cores).substr(9) + "; " + std::to_string(n.ranks) +
+                      " rank(s), threads per rank: " + t);
         }
     }
 }
@@ -159,7 +169,8 @@ void store_labels(const ImageLabels& labels, int64_t j, int M, RoundData& rd) {
         const int64_t s = j * M + k;
         rd.card_id[s] = l.card_id;
         std::copy(l.corners.begin(), l.corners.end(), rd.corners.begin() + s * 8);
-        std::copy(l.corner_visible.begin(), l.corner_visible.end(), rd.corner_visible.begin() + s * 4);
+        std::copy(l.corner_visible.begin(), l.corner_visible.end(),
+                  rd.corner_visible.begin() + s * 4);
         std::copy(l.bbox.begin(), l.bbox.end(), rd.bbox.begin() + s * 4);
         std::copy(l.bbox_full.begin(), l.bbox_full.end(), rd.bbox_full.begin() + s * 4);
         rd.visible_fraction[s] = l.visible_fraction;
@@ -246,7 +257,9 @@ int node_core_count(const MpiContext& mpi, int my_cores) {
 
 }  // namespace
 
-std::string partial_path(const std::string& path) { return path + ".partial"; }
+std::string partial_path(const std::string& path) {
+    return path + ".partial";
+}
 
 void run_generate(const Config& config, const GenerateOptions& options, const MpiContext& mpi) {
     const auto start = Clock::now();
@@ -301,9 +314,11 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             apply_yaml(stored, writer->header().config_yaml, part + ":/config");
             const std::string key = first_content_difference(stored, config);
             if (!key.empty())
-                throw ConfigError("--resume: '" + key + "' differs from the configuration stored in '" +
-                                  part + "'; resume with the same settings or start over with --overwrite");
-            if (static_cast<size_t>(writer->header().max_cards) != static_cast<size_t>(config.scene.max_cards))
+                throw ConfigError(
+                    "--resume: '" + key + "' differs from the configuration stored in '" + part +
+                    "'; resume with the same settings or start over with --overwrite");
+            if (static_cast<size_t>(writer->header().max_cards) !=
+                static_cast<size_t>(config.scene.max_cards))
                 throw ConfigError("--resume: 'scene.max_cards' differs from '" + part + "'");
         });
     } else {
@@ -338,18 +353,22 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
 
     std::vector<uint8_t> done;
     mpi.agree([&] { done = writer->read_done(); });
-    const auto capacity = mpi.allgather(threads * kNominalRatePerThread * (1280.0 * 720.0) /
-                                        (static_cast<double>(config.frame.width) * config.frame.height));
-    const int64_t per_image = std::max<int64_t>(1, stored_bytes_per_image(config) +
-                                                       (config.output.storage == Storage::Raw ? 0 : 0));
+    const auto capacity =
+        mpi.allgather(threads * kNominalRatePerThread * (1280.0 * 720.0) /
+                      (static_cast<double>(config.frame.width) * config.frame.height));
+    const int64_t per_image = std::max<int64_t>(
+        1, stored_bytes_per_image(config) + (config.output.storage == Storage::Raw ? 0 : 0));
     Coordinator coordinator(done, capacity, kRoundSeconds,
                             std::max<int64_t>(4, kRoundBytesBudget / per_image));
     const int64_t to_make = coordinator.remaining();
-    if (options.resume) mpi.agree([&] { if (mpi.root()) check_free_space(config, to_make); });
-    log::info("[plan] " + std::to_string(config.num_images) + " images, " + std::to_string(to_make) +
-              " to make, " + std::to_string(mpi.size()) + " rank(s), storage " +
-              to_string(config.output.storage) + ", renderer " + renderer->name() + ", output '" +
-              config.output.path + "'");
+    if (options.resume)
+        mpi.agree([&] {
+            if (mpi.root()) check_free_space(config, to_make);
+        });
+    log::info("[plan] " + std::to_string(config.num_images) + " images, " +
+              std::to_string(to_make) + " to make, " + std::to_string(mpi.size()) +
+              " rank(s), storage " + to_string(config.output.storage) + ", renderer " +
+              renderer->name() + ", output '" + config.output.path + "'");
 
     const double slow = slow_factor(mpi.rank());
     Progress progress(to_make, options.quiet || !mpi.root());
@@ -371,12 +390,15 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         if (finished) break;
         if (mpi.root()) {
             const auto ranges = coordinator.next_round();
-            for (int r = 0; r < mpi.size(); ++r) range_buf[2 * r] = ranges[r].begin, range_buf[2 * r + 1] = ranges[r].end;
+            for (int r = 0; r < mpi.size(); ++r)
+                range_buf[2 * r] = ranges[r].begin, range_buf[2 * r + 1] = ranges[r].end;
         }
         MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
         const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
         const auto t0 = Clock::now();
-        mpi.agree([&] { make_images(config, catalog, backgrounds, *renderer, threads, mine, rd, times); });
+        mpi.agree([&] {
+            make_images(config, catalog, backgrounds, *renderer, threads, mine, rd, times);
+        });
         double busy = seconds_since(t0);
         if (slow > 1.0 && mine.size() > 0) {
             std::this_thread::sleep_for(std::chrono::duration<double>(busy * (slow - 1.0)));
@@ -402,8 +424,8 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         std::error_code ec;
         fs::rename(part, config.output.path, ec);
         if (ec)
-            throw DatasetError("cannot rename '" + part + "' to '" + config.output.path + "': " +
-                               ec.message());
+            throw DatasetError("cannot rename '" + part + "' to '" + config.output.path +
+                               "': " + ec.message());
     });
     progress.finish();
 
@@ -420,32 +442,32 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     const double rss_mb = ru.ru_maxrss / 1024.0;
     double rss_max = 0;
     MPI_Reduce(&rss_mb, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, mpi.comm());
-    if (!mpi.root() || options.quiet) {
-        if (mpi.root()) log::info("[done] " + std::to_string(made_total) + " images in '" + config.output.path + "'");
-        return;
-    }
+    if (!mpi.root()) return;
     char line[256];
     log::info("[summary] rank  host                  images  images/s  busy s");
     double max_busy = 0;
     for (int r = 0; r < mpi.size(); ++r) {
         max_busy = std::max(max_busy, busy_all[r]);
-        std::snprintf(line, sizeof line, "[summary] %4d  %-20.20s %7.0f  %8.1f  %6.1f", r, hosts[r].c_str(),
-                      mine_all[r], busy_all[r] > 0 ? mine_all[r] / busy_all[r] : 0.0, busy_all[r]);
+        std::snprintf(line, sizeof line, "[summary] %4d  %-20.20s %7.0f  %8.1f  %6.1f", r,
+                      hosts[r].c_str(), mine_all[r],
+                      busy_all[r] > 0 ? mine_all[r] / busy_all[r] : 0.0, busy_all[r]);
         log::info(line);
     }
-    std::snprintf(line, sizeof line,
-                  "[summary] total %lld images in %.2f s: %.1f images/s; coordinator overhead %.1f%% "
-                  "((wall - max busy) / wall)",
-                  static_cast<long long>(made_total), wall, wall > 0 ? made_total / wall : 0.0,
-                  wall > 0 ? 100.0 * (wall - max_busy) / wall : 0.0);
+    std::snprintf(
+        line, sizeof line,
+        "[summary] total %lld images in %.2f s: %.1f images/s; coordinator overhead %.1f%% "
+        "((wall - max busy) / wall)",
+        static_cast<long long>(made_total), wall, wall > 0 ? made_total / wall : 0.0,
+        wall > 0 ? 100.0 * (wall - max_busy) / wall : 0.0);
     log::info(line);
     if (made_total > 0) {
         const double k = 1000.0 / made_total;
-        std::snprintf(line, sizeof line,
-                      "[timing] CPU ms per image: sample %.2f, render %.2f, labels %.2f, encode %.2f, "
-                      "write %.2f; peak RSS %.0f MB",
-                      stage_sum[0] * k, stage_sum[1] * k, stage_sum[2] * k, stage_sum[3] * k,
-                      stage_sum[4] * k, rss_max);
+        std::snprintf(
+            line, sizeof line,
+            "[timing] CPU ms per image: sample %.2f, render %.2f, labels %.2f, encode %.2f, "
+            "write %.2f; peak RSS %.0f MB",
+            stage_sum[0] * k, stage_sum[1] * k, stage_sum[2] * k, stage_sum[3] * k,
+            stage_sum[4] * k, rss_max);
         log::info(line);
     }
     log::info("[done] " + std::to_string(made_total) + " images in '" + config.output.path + "'");

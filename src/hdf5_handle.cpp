@@ -8,19 +8,18 @@
 namespace cardsynth::h5 {
 namespace {
 
-// The innermost message of HDF5's error stack (the one that says what really failed, e.g. the
-// errno of an open), then clears the stack.
-herr_t take_innermost(unsigned n, const H5E_error2_t* err, void* out) {
+herr_t take_first(unsigned n, const H5E_error2_t* err, void* out) {
     if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;
     return 0;
 }
 
+// The innermost message of HDF5's error stack, which says what really failed ("MPI_File_open
+// failed: ... no such file or directory") where the outer ones only repeat the API call; then
+// clears the stack.
 std::string reason() {
     std::string desc;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, take_innermost, &desc);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_first, &desc);
     H5Eclear2(H5E_DEFAULT);
-    // The stack is walked from the API call down; the last frame is the innermost, but the first
-    // frame's text is the one that reads as a sentence for most failures.
     return desc;
 }
 

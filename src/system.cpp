@@ -78,37 +78,53 @@ bool cgroup_path(const std::string& controller, std::string& path) {
     return false;
 }
 
-// Cores granted by the cgroup v2 cpu.max of this process's cgroup; 0 when unlimited or unknown.
-int cgroup_v2_cores() {
+// The directories that may hold this process's limits, innermost first: its own cgroup and each
+// ancestor under `mount`, then `mount` itself (inside a container the cgroup namespace makes
+// the container's cgroup the root). A batch system may set the quota on a job's cgroup and run
+// the step in a child, so every level counts.
+std::vector<std::string> cgroup_dirs(const std::string& mount, const std::string& controller) {
+    std::vector<std::string> dirs;
     std::string path;
-    std::vector<std::string> candidates;
-    if (cgroup_path("", path) && path != "/") candidates.push_back("/sys/fs/cgroup" + path);
-    candidates.push_back("/sys/fs/cgroup");
-    for (const std::string& dir : candidates) {
-        std::string line;
-        if (read_first_line(dir + "/cpu.max", line)) return cores_from_cpu_max(line);
+    if (cgroup_path(controller, path)) {
+        while (!path.empty() && path != "/") {
+            dirs.push_back(mount + path);
+            path = path.substr(0, path.find_last_of('/'));
+        }
     }
-    return 0;
+    dirs.push_back(mount);
+    return dirs;
 }
 
-// Cores granted by the cgroup v1 CFS quota; 0 when unlimited or unknown.
+// The tightest of several limits in cores, 0 meaning none.
+void tighten(int& limit, int cores) {
+    if (cores > 0) limit = limit > 0 ? std::min(limit, cores) : cores;
+}
+
+// Cores granted by cgroup v2 cpu.max along this process's cgroup; 0 when unlimited or unknown.
+int cgroup_v2_cores() {
+    int limit = 0;
+    for (const std::string& dir : cgroup_dirs("/sys/fs/cgroup", "")) {
+        std::string line;
+        if (read_first_line(dir + "/cpu.max", line)) tighten(limit, cores_from_cpu_max(line));
+    }
+    return limit;
+}
+
+// Cores granted by the cgroup v1 CFS quota along this process's cgroup; 0 when unlimited or
+// unknown. The cpu controller is mounted alone or together with cpuacct.
 int cgroup_v1_cores() {
-    std::string path;
-    std::vector<std::string> candidates;
-    const bool found = cgroup_path("cpu", path) && path != "/";
+    int limit = 0;
     for (const char* mount : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
-        if (found) candidates.push_back(std::string(mount) + path);
-        candidates.push_back(mount);
+        for (const std::string& dir : cgroup_dirs(mount, "cpu")) {
+            std::string quota_text, period_text;
+            long long quota = 0, period = 0;
+            if (read_first_line(dir + "/cpu.cfs_quota_us", quota_text) &&
+                read_first_line(dir + "/cpu.cfs_period_us", period_text) &&
+                parse_int64(quota_text, quota) && parse_int64(period_text, period))
+                tighten(limit, cores_from_quota(quota, period));
+        }
     }
-    for (const std::string& dir : candidates) {
-        std::string quota_text, period_text;
-        long long quota = 0, period = 0;
-        if (read_first_line(dir + "/cpu.cfs_quota_us", quota_text) &&
-            read_first_line(dir + "/cpu.cfs_period_us", period_text) &&
-            parse_int64(quota_text, quota) && parse_int64(period_text, period))
-            return cores_from_quota(quota, period);
-    }
-    return 0;
+    return limit;
 }
 
 // A positive thread count from OMP_NUM_THREADS, 0 otherwise. OpenMP allows a list for nested

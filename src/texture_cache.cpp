@@ -79,7 +79,8 @@ std::shared_ptr<const TextureCache::Levels> TextureCache::make(int32_t id) const
     const cv::Mat rgba = catalog_.load_rgba(id);
     auto levels = std::make_shared<Levels>();
     for (int h : heights_)
-        levels->push_back(std::make_shared<CardTexture>(make_card_texture(rgba, h, kCardCornerFraction)));
+        levels->push_back(
+            std::make_shared<CardTexture>(make_card_texture(rgba, h, kCardCornerFraction)));
     return levels;
 }
 
