@@ -77,8 +77,8 @@ bool has_adobe_marker(const std::vector<uint8_t>& bytes) {
 
 // Decodes a JPEG with TurboJPEG at 1/`denom` scale (1 = full size). A warning (premature end of
 // data, corrupt entropy data) counts as a failure: the card would show grey bands.
-std::string decode_jpeg(const std::vector<uint8_t>& bytes, int denom, cv::Mat* rgba, int& width,
-                        int& height) {
+std::string decode_jpeg(const std::vector<uint8_t>& bytes, int denom, int64_t max_pixels,
+                        cv::Mat* rgba, int& width, int& height) {
     TjHandle tj;
     if (!tj.h) return "cannot start the JPEG decoder";
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
@@ -88,6 +88,11 @@ std::string decode_jpeg(const std::vector<uint8_t>& bytes, int denom, cv::Mat* r
         return std::string("corrupt JPEG header: ") + tjGetErrorStr2(tj.h);
     width = w;
     height = h;
+    // The decoder's own idea of the size is what it allocates for; refuse it here too, in case
+    // it read a different frame header than the probe did.
+    if (w < 2 || h < 2 || (max_pixels > 0 && w > max_pixels / h))
+        return "decoder reports " + std::to_string(w) + "x" + std::to_string(h) +
+               ", outside 2x2..max_pixels";
     int sw = w, sh = h;
     if (denom > 1) {
         int count = 0;
@@ -185,15 +190,18 @@ std::string decode_other(const std::vector<uint8_t>& bytes, cv::Mat* rgba, int& 
     return "";
 }
 
-std::string decode(const std::vector<uint8_t>& bytes, const ImageHeader& header, int denom,
-                   cv::Mat* rgba, int& width, int& height) {
+std::string decode(const std::vector<uint8_t>& bytes, const ImageHeader& header, int64_t max_pixels,
+                   int denom, cv::Mat* rgba, int& width, int& height) {
     std::string why = header.format == ImageFormat::Jpeg
-                          ? decode_jpeg(bytes, denom, rgba, width, height)
+                          ? decode_jpeg(bytes, denom, max_pixels, rgba, width, height)
                           : decode_other(bytes, rgba, width, height);
     if (!why.empty()) return why;
     if (width < 2 || height < 2)
         return "image is " + std::to_string(width) + "x" + std::to_string(height) +
                ", smaller than 2x2";
+    if (max_pixels > 0 && width > max_pixels / height)
+        return "decodes to " + std::to_string(width) + "x" + std::to_string(height) +
+               " pixels, more than max_pixels " + std::to_string(max_pixels);
     return "";
 }
 
@@ -209,7 +217,7 @@ std::string check_card_file(const std::string& path, int64_t max_pixels, int& wi
     // JPEG is validated at 1/8 scale: every entropy-coded byte is still read, so truncation
     // shows, at a fraction of the cost of a full decode.
     int w = 0, h = 0;
-    why = decode(bytes, header, 8, nullptr, w, h);
+    why = decode(bytes, header, max_pixels, 8, nullptr, w, h);
     if (!why.empty()) return why;
     width = w;
     height = h;
@@ -223,7 +231,7 @@ cv::Mat load_card_rgba(const std::string& path, int64_t max_pixels) {
     if (why.empty()) why = check_header(bytes, max_pixels, header);
     cv::Mat rgba;
     int w = 0, h = 0;
-    if (why.empty()) why = decode(bytes, header, 1, &rgba, w, h);
+    if (why.empty()) why = decode(bytes, header, max_pixels, 1, &rgba, w, h);
     if (!why.empty()) throw InputError("card '" + path + "': " + why);
     return rgba;
 }

@@ -378,6 +378,7 @@ const std::vector<Field>& fields() {
         number("cards.weight_dampening_power", CS_KEY(cards.weight_dampening_power)),
         boolean("cards.strict", CS_KEY(cards.strict)),
         integer<int64_t>("cards.max_pixels", CS_KEY(cards.max_pixels)),
+        number("cards.corner_radius", CS_KEY(cards.corner_radius)),
         string("backgrounds.dir", CS_KEY(backgrounds.dir)),
         enumeration("scene.kind", kSceneKindNames, CS_KEY(scene.kind)),
         integer<int>("scene.min_cards", CS_KEY(scene.min_cards)),
@@ -616,6 +617,7 @@ void validate(const Config& c) {
         invalid("cards.weight_dampening_power", "must be a finite number > 0",
                 number_text(c.cards.weight_dampening_power));
     check_at_least<int64_t>("cards.max_pixels", c.cards.max_pixels, 4);
+    check_between("cards.corner_radius", c.cards.corner_radius, 0.0, 0.5);
 
     const SceneConfig& s = c.scene;
     check_at_least("scene.min_cards", s.min_cards, 0);

@@ -17,7 +17,8 @@
 namespace cardsynth {
 namespace {
 
-// Draws one texture through `to_texture` over rows [y0, y1), calling `op(pixel, sample, x, y)`.
+// Draws one texture through `to_texture` over rows [y0, y1), calling
+// `op(pixel, sample, x, y, u, v)` where the texture is not transparent.
 template <typename Op>
 void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass& pass, int width,
                       Op op, uint8_t* rgb, size_t rgb_stride) {
@@ -37,9 +38,10 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
             const float ub = m[1] * yc + m[2], vb = m[4] * yc + m[5];
             for (int x = xa; x <= xb; ++x) {
                 const float xc = static_cast<float>(x) + 0.5f;
-                sample_bilinear(tex, m[0] * xc + ub, m[3] * xc + vb, s);
+                const float u = m[0] * xc + ub, v = m[3] * xc + vb;
+                sample_bilinear(tex, u, v, s);
                 if (s[3] == 0) continue;
-                op(row + x * 3, s, x, y);
+                op(row + x * 3, s, x, y, u, v);
             }
         } else {
             for (int x = xa; x <= xb; ++x) {
@@ -47,7 +49,7 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
                 const Vec2 t = mat3_apply(to_texture, xc, yc);
                 sample_bilinear(tex, t.x, t.y, s);
                 if (s[3] == 0) continue;
-                op(row + x * 3, s, x, y);
+                op(row + x * 3, s, x, y, t.x, t.y);
             }
         }
     }
@@ -56,9 +58,7 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
 class CpuRenderer : public Renderer {
 public:
     explicit CpuRenderer(const RenderInputs& in)
-        : in_(in),
-          cache_(*in.catalog, in.config->scene.card_height.lo * 0.7,
-                 in.config->scene.card_height.hi * 1.25, in.cache_bytes) {}
+        : in_(in), cache_(make_texture_cache(in)) {}
 
     void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) override {
         frames.resize(scenes.size());
@@ -92,8 +92,8 @@ public:
         thread_local cv::Mat blurred;
         for (size_t k = 0; k < scene.cards.size(); ++k) {
             const CardPlacement& card = scene.cards[k];
-            const int level = cache_.level_for_height(card.height);
-            const TexturePtr tex = cache_.get(card.card_id, level);
+            const int level = cache_->level_for_height(card.height);
+            const TexturePtr tex = cache_->get(card.card_id, level);
             const CardPass pass = plan_card_pass(card, tex->inner_width, tex->inner_height,
                                                  kTexturePad, scene.effects, W, H);
             TexView view{tex->rgba.data, tex->rgba.cols, tex->rgba.rows,
@@ -112,17 +112,19 @@ public:
                 const uint32_t op = pass.shadow_opacity256;
                 for_each_covered(
                     view, pass.shadow_to_texture, pass, W,
-                    [op](uint8_t* px, const uint32_t* s, int, int) { darken(px, s[3], op); }, rgb,
+                    [op](uint8_t* px, const uint32_t* s, int, int, float, float) { darken(px, s[3], op); }, rgb,
                     stride);
             }
             const uint8_t slot = static_cast<uint8_t>(k + 1);
+            const float pad = static_cast<float>(pass.pad);
             uint8_t* ids = frame.ids.data;
             const size_t ids_stride = frame.ids.step[0];
             for_each_covered(
                 view, pass.to_texture, pass, W,
-                [&](uint8_t* px, const uint32_t* s, int x, int y) {
+                [&](uint8_t* px, const uint32_t* s, int x, int y, float u, float v) {
                     blend_over(px, s);
-                    if (s[3] >= kIdAlphaThreshold) ids[static_cast<size_t>(y) * ids_stride + x] = slot;
+                    if (id_covers(u, v, pad, view.width, view.height, s[3]))
+                        ids[static_cast<size_t>(y) * ids_stride + x] = slot;
                 },
                 rgb, stride);
         }
@@ -157,7 +159,7 @@ private:
     }
 
     RenderInputs in_;
-    TextureCache cache_;
+    std::unique_ptr<TextureCache> cache_;
 };
 
 }  // namespace

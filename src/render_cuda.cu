@@ -67,23 +67,34 @@ struct BlurJob {
     int w, h, stride, r;
 };
 
-// The mapping of a pixel centre to texture coordinates with each product and sum rounded as the
-// host rounds them (nvcc would otherwise fuse them into FMAs and move edge samples by an ulp,
-// enough to flip an id at the alpha threshold). Returns false outside the texture rectangle,
-// where the CPU's row_span leaves the pixel alone.
-__device__ bool map_and_sample(const TexView& t, const Mat3& a, float xc, float yc, uint32_t s[4]) {
+// Products and sums rounded one by one, as the host rounds them: nvcc would otherwise fuse them
+// into FMAs and move edge samples by an ulp, enough to flip an id at the alpha threshold.
+#if defined(__CUDA_ARCH__)
+#define CS_MUL(a, b) __fmul_rn(a, b)
+#define CS_ADD(a, b) __fadd_rn(a, b)
+#define CS_DIV(a, b) __fdiv_rn(a, b)
+#else
+#define CS_MUL(a, b) ((a) * (b))
+#define CS_ADD(a, b) ((a) + (b))
+#define CS_DIV(a, b) ((a) / (b))
+#endif
+
+// The texture coordinates of a pixel centre, computed as render_cpu computes them, and the
+// sample there. Returns false outside the texture rectangle, where render_cpu's row_span leaves
+// the pixel alone.
+CS_HD bool map_and_sample(const TexView& t, const Mat3& a, float xc, float yc, uint32_t s[4]) {
     const float* m = a.m;
     float u, v;
     if (m[6] == 0.0f && m[7] == 0.0f) {
         // render_cpu: ub = m1 * yc + m2 per row, then u = m0 * xc + ub.
-        u = __fadd_rn(__fmul_rn(m[0], xc), __fadd_rn(__fmul_rn(m[1], yc), m[2]));
-        v = __fadd_rn(__fmul_rn(m[3], xc), __fadd_rn(__fmul_rn(m[4], yc), m[5]));
+        u = CS_ADD(CS_MUL(m[0], xc), CS_ADD(CS_MUL(m[1], yc), m[2]));
+        v = CS_ADD(CS_MUL(m[3], xc), CS_ADD(CS_MUL(m[4], yc), m[5]));
     } else {
         // mat3_apply.
-        const float w = __fadd_rn(__fadd_rn(__fmul_rn(m[6], xc), __fmul_rn(m[7], yc)), m[8]);
-        const float iw = __fdiv_rn(1.0f, w);
-        u = __fmul_rn(__fadd_rn(__fadd_rn(__fmul_rn(m[0], xc), __fmul_rn(m[1], yc)), m[2]), iw);
-        v = __fmul_rn(__fadd_rn(__fadd_rn(__fmul_rn(m[3], xc), __fmul_rn(m[4], yc)), m[5]), iw);
+        const float w = CS_ADD(CS_ADD(CS_MUL(m[6], xc), CS_MUL(m[7], yc)), m[8]);
+        const float iw = CS_DIV(1.0f, w);
+        u = CS_MUL(CS_ADD(CS_ADD(CS_MUL(m[0], xc), CS_MUL(m[1], yc)), m[2]), iw);
+        v = CS_MUL(CS_ADD(CS_ADD(CS_MUL(m[3], xc), CS_MUL(m[4], yc)), m[5]), iw);
     }
     if (!(u >= 0.0f && u <= static_cast<float>(t.width) && v >= 0.0f &&
           v <= static_cast<float>(t.height)))
@@ -92,10 +103,9 @@ __device__ bool map_and_sample(const TexView& t, const Mat3& a, float xc, float 
     return true;
 }
 
-__global__ void blur_rows_kernel(const BlurJob* jobs, int first_job) {
-    const BlurJob j = jobs[first_job + blockIdx.y];
+// Blur pass 1 for element i = y * (w + 2r) + X of job j.
+CS_HD void blur_rows_at(const BlurJob& j, int i) {
     const int W = j.w + 2 * j.r;
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= W * j.h) return;
     const int X = i % W, y = i / W;
     uint16_t* dst = j.rows + (static_cast<size_t>(y) * W + X) * 4;
@@ -104,10 +114,9 @@ __global__ void blur_rows_kernel(const BlurJob* jobs, int first_job) {
             static_cast<uint16_t>(gaussian_row_sum(j.src, j.w, j.stride, j.r, j.taps, X, y, c));
 }
 
-__global__ void blur_columns_kernel(const BlurJob* jobs, int first_job) {
-    const BlurJob j = jobs[first_job + blockIdx.y];
+// Blur pass 2 for element i = Y * (w + 2r) + X of job j.
+CS_HD void blur_columns_at(const BlurJob& j, int i) {
     const int W = j.w + 2 * j.r, H = j.h + 2 * j.r;
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= W * H) return;
     const int X = i % W, Y = i / W;
     uint8_t* dst = j.out + (static_cast<size_t>(Y) * W + X) * 4;
@@ -115,11 +124,11 @@ __global__ void blur_columns_kernel(const BlurJob* jobs, int first_job) {
         dst[c] = gaussian_column_sum(j.rows, W * 4, j.h, j.r, j.taps, X, Y, c);
 }
 
-__global__ void composite_kernel(const DevImage* images, const DevPass* passes, const float* glare,
-                                 uint8_t* rgb_out, uint8_t* ids_out) {
-    const DevImage& im = images[blockIdx.z];
-    const int x = blockIdx.x * blockDim.x + threadIdx.x;
-    const int y = blockIdx.y * blockDim.y + threadIdx.y;
+// Output pixel (x, y) of one image: background, then each card's shadow and card in painter's
+// order, then the global shading. Per pixel this is the same sequence of operations render_cpu
+// applies card by card.
+CS_HD void composite_at(const DevImage& im, const DevPass* passes, const float* glare, int x, int y,
+                        uint8_t* rgb_out, uint8_t* ids_out) {
     if (x >= im.width || y >= im.height) return;
     const uint8_t* b = im.bg + static_cast<size_t>(im.crop_y + y) * im.bg_stride +
                        static_cast<size_t>(im.crop_x + x) * 3;
@@ -148,6 +157,20 @@ __global__ void composite_kernel(const DevImage* images, const DevPass* passes, 
     uint8_t* o = rgb_out + im.rgb_offset + (static_cast<size_t>(y) * im.width + x) * 3;
     o[0] = px[0], o[1] = px[1], o[2] = px[2];
     ids_out[im.ids_offset + static_cast<size_t>(y) * im.width + x] = id;
+}
+
+__global__ void blur_rows_kernel(const BlurJob* jobs, int first_job) {
+    blur_rows_at(jobs[first_job + blockIdx.y], blockIdx.x * blockDim.x + threadIdx.x);
+}
+
+__global__ void blur_columns_kernel(const BlurJob* jobs, int first_job) {
+    blur_columns_at(jobs[first_job + blockIdx.y], blockIdx.x * blockDim.x + threadIdx.x);
+}
+
+__global__ void composite_kernel(const DevImage* images, const DevPass* passes, const float* glare,
+                                 uint8_t* rgb_out, uint8_t* ids_out) {
+    composite_at(images[blockIdx.z], passes, glare, blockIdx.x * blockDim.x + threadIdx.x,
+                 blockIdx.y * blockDim.y + threadIdx.y, rgb_out, ids_out);
 }
 
 size_t align_up(size_t n) {
@@ -201,10 +224,7 @@ struct Slot {
 
 class CudaRenderer : public Renderer {
   public:
-    explicit CudaRenderer(const RenderInputs& in)
-        : in_(in),
-          cache_(*in.catalog, in.config->scene.card_height.lo * 0.7,
-                 in.config->scene.card_height.hi * 1.25, in.cache_bytes) {
+    explicit CudaRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {
         // With no driver or no device these fail, and make_renderer(Auto) falls back to the CPU.
         int count = 0;
         cudaError_t err = cudaGetDeviceCount(&count);
@@ -302,7 +322,8 @@ class CudaRenderer : public Renderer {
         std::vector<int64_t> keys;
         for (size_t i = begin; i < end; ++i)
             for (const CardPlacement& card : scenes[i].cards) {
-                const int64_t key = texture_key(card.card_id, cache_.level_for_height(card.height));
+                const int64_t key =
+                    texture_key(card.card_id, cache_->level_for_height(card.height));
                 auto it = textures_.find(key);
                 if (it == textures_.end()) {
                     keys.push_back(key);
@@ -318,8 +339,8 @@ class CudaRenderer : public Renderer {
         auto work = [&](size_t first, size_t step) {
             for (size_t k = first; k < keys.size(); k += step) {
                 try {
-                    got[k] = cache_.get(static_cast<int32_t>(keys[k] >> 8),
-                                        static_cast<int>(keys[k] & 255));
+                    got[k] = cache_->get(static_cast<int32_t>(keys[k] >> 8),
+                                         static_cast<int>(keys[k] & 255));
                 } catch (const std::exception& e) {
                     errors[k] = e.what();
                 }
@@ -431,7 +452,7 @@ class CudaRenderer : public Renderer {
             ids_bytes += static_cast<size_t>(W) * H;
 
             for (const CardPlacement& card : scene.cards) {
-                const int level = cache_.level_for_height(card.height);
+                const int level = cache_->level_for_height(card.height);
                 const int64_t key = texture_key(card.card_id, level);
                 auto host = fetched.find(key);
                 const DevTexture* dt;
@@ -537,11 +558,14 @@ class CudaRenderer : public Renderer {
             if (pass_blur[k] >= 0) passes[k].tex = jobs[pass_blur[k]].out;
 
         uint8_t* host = slot.blob_host.bytes();
-        std::memcpy(host + images_off, images.data(), images.size() * sizeof(DevImage));
-        std::memcpy(host + passes_off, passes.data(), passes.size() * sizeof(DevPass));
-        std::memcpy(host + jobs_off, jobs.data(), jobs.size() * sizeof(BlurJob));
-        std::memcpy(host + taps_off, taps.data(), taps.size() * sizeof(uint16_t));
-        std::memcpy(host + glare_off, glare.data(), glare.size() * sizeof(float));
+        auto put = [host](size_t offset, const void* data, size_t bytes) {
+            if (bytes) std::memcpy(host + offset, data, bytes);
+        };
+        put(images_off, images.data(), images.size() * sizeof(DevImage));
+        put(passes_off, passes.data(), passes.size() * sizeof(DevPass));
+        put(jobs_off, jobs.data(), jobs.size() * sizeof(BlurJob));
+        put(taps_off, taps.data(), taps.size() * sizeof(uint16_t));
+        put(glare_off, glare.data(), glare.size() * sizeof(float));
 
         // Textures uploaded for the other slot's sub-batch may be sampled here too.
         Slot& other = slots_[(&slot - slots_) ^ 1];
@@ -631,7 +655,7 @@ class CudaRenderer : public Renderer {
     }
 
     RenderInputs in_;
-    TextureCache cache_;
+    std::unique_ptr<TextureCache> cache_;  // the CPU's textures, byte for byte
     std::string name_;
     Slot slots_[2];
     uint64_t sub_batch_ = 2;  // stamps start above 1 so that "stamp + 1 < sub_batch_" means idle

@@ -1,6 +1,7 @@
 // The backend factory: the one place that knows whether the CUDA backend was built.
 #include "cardsynth/error.h"
 #include "cardsynth/render.h"
+#include "cardsynth/texture_cache.h"
 
 namespace cardsynth {
 
@@ -10,6 +11,13 @@ std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs&) {
                 "where nvcc is installed)");
 }
 #endif
+
+std::unique_ptr<TextureCache> make_texture_cache(const RenderInputs& in) {
+    // Levels from the tallest card drawn down to the shortest: never larger than on screen.
+    return std::make_unique<TextureCache>(*in.catalog, in.config->scene.card_height.lo,
+                                          in.config->scene.card_height.hi, in.cache_bytes,
+                                          static_cast<float>(in.config->cards.corner_radius));
+}
 
 std::unique_ptr<Renderer> make_renderer(Device device, const RenderInputs& inputs,
                                         std::string& why) {

@@ -47,8 +47,8 @@ bool quads_overlap(const Vec2 a[4], const Vec2 b[4]) {
     return true;
 }
 
-CardPlacement place_random_card(const SceneConfig& sc, const Card& card, int32_t id, int width,
-                                int height, Rng& rng) {
+CardPlacement place_random_card(const SceneConfig& sc, double corner, const Card& card, int32_t id,
+                                int width, int height, Rng& rng) {
     CardPlacement p;
     p.card_id = id;
     const double aspect = static_cast<double>(card.width) / std::max(1, card.height);
@@ -65,7 +65,7 @@ CardPlacement place_random_card(const SceneConfig& sc, const Card& card, int32_t
     }
     p.pose = card_pose(p.width, p.height, cx, cy, angle, gx, gy);
     p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
-    p.corner_radius = kCardCornerFraction * p.width;
+    p.corner_radius = static_cast<float>(corner) * p.width;
     return p;
 }
 
@@ -77,12 +77,12 @@ void compose_random(const Config& config, const Catalog& catalog, Rng& rng, Scen
         const int32_t id = catalog.sample(rng.uniform(), rng.uniform());
         const Card& card = catalog.cards()[id];
         if (sc.overlap == Overlap::Allow) {
-            s.cards.push_back(place_random_card(sc, card, id, s.width, s.height, rng));
+            s.cards.push_back(place_random_card(sc, config.cards.corner_radius, card, id, s.width, s.height, rng));
             continue;
         }
         bool fits = false;
         for (int attempt = 0; attempt < kAvoidTries && !fits; ++attempt) {
-            CardPlacement p = place_random_card(sc, card, id, s.width, s.height, rng);
+            CardPlacement p = place_random_card(sc, config.cards.corner_radius, card, id, s.width, s.height, rng);
             std::array<Vec2, 4> q;
             card_corners(p, q.data());
             fits = std::none_of(placed.begin(), placed.end(),
@@ -121,7 +121,7 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
         p.width = h * static_cast<float>(card.width) / std::max(1, card.height);
         p.pose = mat3_mul(camera, card_pose(p.width, p.height, cx, cy, angle, 0, 0));
         p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
-        p.corner_radius = kCardCornerFraction * p.width;
+        p.corner_radius = static_cast<float>(config.cards.corner_radius) * p.width;
         s.cards.push_back(p);
     };
     const float h = base_h * 0.8f, w = h * 0.718f, gap = w * 0.12f;

@@ -6,7 +6,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cardsynth/geometry.h"
-#include "cardsynth/scene.h"
 
 namespace cardsynth {
 
@@ -58,8 +57,8 @@ CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_frac
 }
 
 TextureCache::TextureCache(const Catalog& catalog, double min_height, double max_height,
-                           size_t budget_bytes)
-    : catalog_(catalog), budget_(budget_bytes) {
+                           size_t budget_bytes, float corner_fraction)
+    : catalog_(catalog), budget_(budget_bytes), corner_fraction_(corner_fraction) {
     double h = std::ceil(std::max(max_height, 2.0));
     heights_.push_back(static_cast<int>(h));
     while (h * 0.75 >= std::max(min_height, 8.0)) {
@@ -80,7 +79,7 @@ std::shared_ptr<const TextureCache::Levels> TextureCache::make(int32_t id) const
     auto levels = std::make_shared<Levels>();
     for (int h : heights_)
         levels->push_back(
-            std::make_shared<CardTexture>(make_card_texture(rgba, h, kCardCornerFraction)));
+            std::make_shared<CardTexture>(make_card_texture(rgba, h, corner_fraction_)));
     return levels;
 }
 

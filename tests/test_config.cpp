@@ -42,6 +42,7 @@ void require_equal(const Config& a, const Config& b) {
     CHECK(a.cards.weight_dampening_power == b.cards.weight_dampening_power);
     CHECK(a.cards.strict == b.cards.strict);
     CHECK(a.cards.max_pixels == b.cards.max_pixels);
+    CHECK(a.cards.corner_radius == b.cards.corner_radius);
     CHECK(a.backgrounds.dir == b.backgrounds.dir);
     CHECK(a.scene.kind == b.scene.kind);
     CHECK(a.scene.min_cards == b.scene.min_cards);
@@ -414,6 +415,7 @@ TEST_CASE("bad configurations fail with a message naming the key and value") {
          {"cards.popularity_max", "5", "10"}},
         {"cards: {builtin_count: 0}\n", false, {"cards.builtin_count", "0"}},
         {"cards: {max_pixels: 2}\n", false, {"cards.max_pixels", "2"}},
+        {"cards: {corner_radius: 0.7}\n", false, {"cards.corner_radius", "0.7"}},
         {"scene: {perspective: 2}\n", false, {"scene.perspective", "2"}},
         {"scene: {min_visible: 1.5}\n", false, {"scene.min_visible", "1.5"}},
         {"output: {storage: bmp}\n", false, {"output.storage", "'bmp'"}},

@@ -49,6 +49,7 @@ struct CardsConfig {
     double weight_dampening_power = 0.92;  // > 0
     bool strict = false;  // a skipped card or a card with no popularity row is an error
     int64_t max_pixels = 100000000;  // card images declaring more pixels are refused undecoded
+    double corner_radius = 0.045;  // rounded corners, fraction of the card width, 0..0.5
 };
 
 struct BackgroundsConfig {

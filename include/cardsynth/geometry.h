@@ -168,8 +168,19 @@ CS_HD float corner_coverage(float u, float v, float w, float h, float r) {
     return clamp01(r + 0.5f - d);
 }
 
-// Alpha at or above this threshold (0..255) writes a card's slot into the id buffer. For a
-// blurred straight edge, one half lies on the geometric edge.
+// Whether a pixel belongs to a card in the id buffer: its centre maps inside the card's outline
+// (the texture's inner rectangle, [pad, w - pad] x [pad, h - pad]) where the card is at least an
+// eighth opaque, or the card is at least half opaque there. A half-opaque threshold alone would
+// shave the tip off every sharp corner (bilinear alpha is a quarter there); the outline test
+// keeps corners exact while transparent parts of a card, and blur outside it, still count by
+// their alpha.
 constexpr uint32_t kIdAlphaThreshold = 128;
+constexpr uint32_t kIdAlphaInsideThreshold = 32;
+
+CS_HD bool id_covers(float u, float v, float pad, float tex_w, float tex_h, uint32_t alpha) {
+    if (alpha >= kIdAlphaThreshold) return true;
+    return alpha >= kIdAlphaInsideThreshold && u >= pad && u <= tex_w - pad && v >= pad &&
+           v <= tex_h - pad;
+}
 
 }  // namespace cardsynth

@@ -2,8 +2,8 @@
 // with the matching H5*close; every call is checked here and a failure becomes one DatasetError
 // sentence that names the operation and the object ("cannot create dataset '/labels/corners' in
 // 'out.h5'"). Files, datasets and transfers are small value types over those handles, so the
-// dataset writer and reader never see a raw id or a negative return code. Only src/dataset*.cpp
-// include this header.
+// dataset writer and reader never see a raw id or a negative return code. Only the dataset
+// sources and their tests include this header.
 #pragma once
 
 #include <cstdint>

@@ -43,6 +43,9 @@ public:
 };
 
 std::unique_ptr<Renderer> make_cpu_renderer(const RenderInputs& inputs);
+class TextureCache;
+// The texture cache both backends draw from, with the same levels for the same inputs.
+std::unique_ptr<TextureCache> make_texture_cache(const RenderInputs& inputs);
 // Throws Error when the CUDA backend is not built or no usable GPU is present.
 std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs& inputs);
 // Device::Auto picks CUDA when built and a GPU is usable, else the CPU (saying so in `why`).

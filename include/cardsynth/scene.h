@@ -13,16 +13,12 @@
 
 namespace cardsynth {
 
-// Rounded corners as a fraction of the card width (a trading card's 3 mm of 63 mm). Textures bake
-// them into their alpha; labels use them for the card's area and corner visibility.
-constexpr float kCardCornerFraction = 0.045f;
-
 struct CardPlacement {
     int32_t card_id = 0;
     float width = 0, height = 0;  // the card's size in card units (pixels before the pose)
     Mat3 pose;                    // card units (0..width, 0..height) -> frame pixels
     float blur_sigma = 0;         // Gaussian sigma in frame pixels
-    float corner_radius = 0;      // rounded corners, card units
+    float corner_radius = 0;      // rounded corners, card units (textures bake them in)
 };
 
 struct Effects {

@@ -30,7 +30,9 @@ class TextureCache {
 public:
     // Level heights go from max_height down by factors of 3/4 while they stay above min_height;
     // a card drawn h pixels high uses the smallest level >= h (the largest level for larger h).
-    TextureCache(const Catalog& catalog, double min_height, double max_height, size_t budget_bytes);
+    // `corner_fraction`: rounded-corner radius over card width (cards.corner_radius).
+    TextureCache(const Catalog& catalog, double min_height, double max_height, size_t budget_bytes,
+                 float corner_fraction);
 
     int level_for_height(double on_screen_height) const;
     int level_height(int level) const { return heights_[level]; }
@@ -50,6 +52,7 @@ private:
     const Catalog& catalog_;
     std::vector<int> heights_;
     size_t budget_;
+    float corner_fraction_;
     mutable std::mutex mutex_;
     std::list<int32_t> lru_;  // most recent first
     struct Entry {
