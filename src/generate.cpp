@@ -78,9 +78,10 @@ std::string human_bytes(double b) {
     return buf;
 }
 
+enum class OutputAction { Create, Resume, AlreadyComplete };
+
 // Rank 0's checks of the output path before anything is created; throws ConfigError.
-// Returns false when --resume finds the output already complete.
-bool check_output(const Config& c, const GenerateOptions& o) {
+OutputAction check_output(const Config& c, const GenerateOptions& o) {
     const std::string& out = c.output.path;
     const std::string part = partial_path(out);
     const fs::path dir = fs::absolute(out).parent_path();
@@ -90,15 +91,16 @@ bool check_output(const Config& c, const GenerateOptions& o) {
     if (access(dir.c_str(), W_OK) != 0)
         throw ConfigError("output directory '" + dir.string() + "' is not writable");
     if (o.resume) {
-        if (fs::exists(part, ec)) return true;
-        if (fs::exists(out, ec)) return false;
-        throw ConfigError("--resume: there is no unfinished output '" + part + "' to resume");
+        if (fs::exists(part, ec)) return OutputAction::Resume;
+        if (fs::exists(out, ec)) return OutputAction::AlreadyComplete;
+        // A job requeued before it made its file resumes from nothing: start it.
+        return OutputAction::Create;
     }
     for (const std::string& p : {out, part})
         if (fs::exists(p, ec) && !c.output.overwrite)
             throw ConfigError("output '" + p + "' already exists; pass --overwrite to replace it" +
                               (p == part ? " or --resume to finish it" : ""));
-    return true;
+    return OutputAction::Create;
 }
 
 void check_free_space(const Config& c, int64_t images) {
@@ -267,15 +269,18 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     mpi.agree([&] { validate(config); });
 
     // The output first: a bad path fails before any work.
-    int proceed = 1;
+    int action = 0;
     mpi.agree([&] {
-        if (mpi.root()) proceed = check_output(config, options) ? 1 : 0;
+        if (mpi.root()) action = static_cast<int>(check_output(config, options));
     });
-    MPI_Bcast(&proceed, 1, MPI_INT, 0, mpi.comm());
-    if (!proceed) {
+    MPI_Bcast(&action, 1, MPI_INT, 0, mpi.comm());
+    if (action == static_cast<int>(OutputAction::AlreadyComplete)) {
         log::info("[output] '" + config.output.path + "' is already complete; nothing to resume");
         return;
     }
+    const bool resume = action == static_cast<int>(OutputAction::Resume);
+    if (options.resume && !resume)
+        log::info("[output] no '" + partial_path(config.output.path) + "' to resume: starting it");
 
     // This rank's resources.
     const int cores = available_cores();
@@ -307,7 +312,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     // The file: created at full size, or reopened to finish.
     const std::string part = partial_path(config.output.path);
     std::unique_ptr<DatasetWriter> writer;
-    if (options.resume) {
+    if (resume) {
         mpi.agree([&] { writer = DatasetWriter::open(mpi.comm(), part); });
         mpi.agree([&] {
             Config stored;
@@ -357,11 +362,11 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         mpi.allgather(threads * kNominalRatePerThread * (1280.0 * 720.0) /
                       (static_cast<double>(config.frame.width) * config.frame.height));
     const int64_t per_image = std::max<int64_t>(
-        1, stored_bytes_per_image(config) + (config.output.storage == Storage::Raw ? 0 : 0));
+        1, stored_bytes_per_image(config));
     Coordinator coordinator(done, capacity, kRoundSeconds,
                             std::max<int64_t>(4, kRoundBytesBudget / per_image));
     const int64_t to_make = coordinator.remaining();
-    if (options.resume)
+    if (resume)
         mpi.agree([&] {
             if (mpi.root()) check_free_space(config, to_make);
         });

@@ -21,13 +21,9 @@
 #include "cardsynth/render.h"
 #include "cardsynth/texture_cache.h"
 
-// shading.h hashes with rng.h's constexpr splitmix64, which nvcc compiles for the device too but
-// warns about unless --expt-relaxed-constexpr is given; it is plain integer code.
-#pragma nv_diag_suppress 20013
-#pragma nv_diag_suppress 20015
+// shading.h hashes with rng.h's constexpr splitmix64 on the device: CMake passes
+// --expt-relaxed-constexpr for this file.
 #include "cardsynth/shading.h"
-#pragma nv_diag_default 20013
-#pragma nv_diag_default 20015
 
 namespace cardsynth {
 namespace {
@@ -43,6 +39,7 @@ struct DevPass {
     Mat3 to_texture, shadow_to_texture;
     const uint8_t* tex;
     int tex_w, tex_h, tex_stride;
+    float pad;  // transparent border as drawn (CardPass::pad), for id_covers
     int x0, y0, x1, y1;
     uint32_t shadow_opacity256;
 };
@@ -82,9 +79,9 @@ struct BlurJob {
 // The texture coordinates of a pixel centre, computed as render_cpu computes them, and the
 // sample there. Returns false outside the texture rectangle, where render_cpu's row_span leaves
 // the pixel alone.
-CS_HD bool map_and_sample(const TexView& t, const Mat3& a, float xc, float yc, uint32_t s[4]) {
+CS_HD bool map_and_sample(const TexView& t, const Mat3& a, float xc, float yc, uint32_t s[4],
+                          float& u, float& v) {
     const float* m = a.m;
-    float u, v;
     if (m[6] == 0.0f && m[7] == 0.0f) {
         // render_cpu: ub = m1 * yc + m2 per row, then u = m0 * xc + ub.
         u = CS_ADD(CS_MUL(m[0], xc), CS_ADD(CS_MUL(m[1], yc), m[2]));
@@ -140,12 +137,15 @@ CS_HD void composite_at(const DevImage& im, const DevPass* passes, const float* 
         if (x < p.x0 || x >= p.x1 || y < p.y0 || y >= p.y1) continue;
         const TexView view{p.tex, p.tex_w, p.tex_h, p.tex_stride};
         uint32_t s[4];
-        if (p.shadow_opacity256 && map_and_sample(view, p.shadow_to_texture, xc, yc, s) &&
+        float u, v;
+        if (p.shadow_opacity256 && map_and_sample(view, p.shadow_to_texture, xc, yc, s, u, v) &&
             s[3] != 0)
             darken(px, s[3], p.shadow_opacity256);
-        if (map_and_sample(view, p.to_texture, xc, yc, s) && s[3] != 0) {
+        if (map_and_sample(view, p.to_texture, xc, yc, s, u, v) && s[3] != 0) {
             blend_over(px, s);
-            if (s[3] >= kIdAlphaThreshold) id = static_cast<uint8_t>(k + 1);
+            if (id_covers(u, v, p.pad, static_cast<float>(p.tex_w), static_cast<float>(p.tex_h),
+                          s[3]))
+                id = static_cast<uint8_t>(k + 1);
         }
     }
     if (im.shade) {
@@ -471,6 +471,7 @@ class CudaRenderer : public Renderer {
                 p.shadow_to_texture = pass.shadow_to_texture;
                 p.x0 = pass.x0, p.y0 = pass.y0, p.x1 = pass.x1, p.y1 = pass.y1;
                 p.shadow_opacity256 = pass.shadow_opacity256;
+                p.pad = static_cast<float>(pass.pad);
                 p.tex = dt->data, p.tex_w = dt->width, p.tex_h = dt->height;
                 p.tex_stride = dt->width * 4;
                 int blur = -1;
