@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace cardsynth {
 namespace {
@@ -31,13 +32,28 @@ ImageLabels compute_labels(const SceneSpec& scene, const cv::Mat& ids) {
     std::vector<SlotStats> stats(n + 1);
     for (int y = 0; y < H; ++y) {
         const uint8_t* row = ids.ptr<uint8_t>(y);
-        for (int x = 0; x < W; ++x) {
+        int x = 0;
+        while (x < W) {
+            // Most of a frame is background: skip it eight pixels at a time.
+            if (x + 8 <= W) {
+                uint64_t word;
+                std::memcpy(&word, row + x, 8);
+                if (word == 0) {
+                    x += 8;
+                    continue;
+                }
+            }
+            // A run of one slot updates its statistics once.
             const uint8_t s = row[x];
-            if (!s || s > n) continue;
-            SlotStats& st = stats[s];
-            ++st.pixels;
-            st.x0 = std::min(st.x0, x), st.x1 = std::max(st.x1, x);
-            st.y0 = std::min(st.y0, y), st.y1 = std::max(st.y1, y);
+            int end = x + 1;
+            while (end < W && row[end] == s) ++end;
+            if (s && s <= n) {
+                SlotStats& st = stats[s];
+                st.pixels += end - x;
+                st.x0 = std::min(st.x0, x), st.x1 = std::max(st.x1, end - 1);
+                st.y0 = std::min(st.y0, y), st.y1 = std::max(st.y1, y);
+            }
+            x = end;
         }
     }
     ImageLabels out;

@@ -89,25 +89,18 @@ public:
 
         uint8_t* rgb = frame.rgb.data;
         const size_t stride = frame.rgb.step[0];
-        thread_local cv::Mat blurred;
         for (size_t k = 0; k < scene.cards.size(); ++k) {
             const CardPlacement& card = scene.cards[k];
             const int level = cache_->level_for_height(card.height);
-            const TexturePtr tex = cache_->get(card.card_id, level);
-            const CardPass pass = plan_card_pass(card, tex->inner_width, tex->inner_height,
+            const TexturePtr sharp = cache_->get(card.card_id, level);
+            const CardPass pass = plan_card_pass(card, sharp->inner_width, sharp->inner_height,
                                                  kTexturePad, scene.effects, W, H);
-            TexView view{tex->rgba.data, tex->rgba.cols, tex->rgba.rows,
-                         static_cast<int>(tex->rgba.step[0])};
-            if (pass.blur_radius > 0) {
-                const int extra = pass.blur_radius;
-                cv::copyMakeBorder(tex->rgba, blurred, extra, extra, extra, extra,
-                                   cv::BORDER_CONSTANT, cv::Scalar::all(0));
-                const int ksize = 2 * pass.blur_radius + 1;
-                cv::GaussianBlur(blurred, blurred, cv::Size(ksize, ksize), pass.blur_sigma,
-                                 pass.blur_sigma, cv::BORDER_CONSTANT);
-                view = TexView{blurred.data, blurred.cols, blurred.rows,
-                               static_cast<int>(blurred.step[0])};
-            }
+            const TexturePtr tex =
+                pass.blur_radius > 0
+                    ? cache_->get_blurred(card.card_id, level, pass.blur_sigma, pass.blur_radius)
+                    : sharp;
+            const TexView view{tex->rgba.data, tex->rgba.cols, tex->rgba.rows,
+                               static_cast<int>(tex->rgba.step[0])};
             if (pass.shadow_opacity256) {
                 const uint32_t op = pass.shadow_opacity256;
                 for_each_covered(

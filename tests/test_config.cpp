@@ -219,7 +219,7 @@ TEST_CASE("to_yaml writes every key in a stable order") {
     CHECK(text == to_yaml(Config{}));
     const std::vector<std::string> order = {
         "seed:",          "num_images:",  "threads: auto", "device: auto",
-        "cache_mb: 1024", "output:",      "storage: jpeg", "frame:",
+        "cache_mb: 512",  "output:",      "storage: jpeg", "frame:",
         "cards:",         "max_pixels:",  "backgrounds:",  "scene:",
         "kind: random",   "card_height:", "effects:",      "noise: 2"};
     std::size_t at = 0;

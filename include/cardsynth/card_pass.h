@@ -24,13 +24,16 @@ struct CardPass {
 
 // Below this sigma (texture pixels) a blur changes no 8-bit value worth its cost.
 constexpr float kMinBlurSigma = 0.15f;
+// Blur sigmas are multiples of 1 / kBlurSteps texture pixels.
+constexpr float kBlurSteps = 4.0f;
 
 inline CardPass plan_card_pass(const CardPlacement& card, int inner_width, int inner_height,
                                int base_pad, const Effects& fx, int width, int height) {
     CardPass p;
     const float sx = static_cast<float>(inner_width) / card.width;
     const float sy = static_cast<float>(inner_height) / card.height;
-    p.blur_sigma = card.blur_sigma * sy;
+    // Quantised to quarter texels, so that a blurred texture can be cached and reused.
+    p.blur_sigma = std::round(card.blur_sigma * sy * kBlurSteps) / kBlurSteps;
     if (p.blur_sigma < kMinBlurSigma) p.blur_sigma = 0;
     p.blur_radius = p.blur_sigma > 0 ? static_cast<int>(std::ceil(3.0f * p.blur_sigma)) : 0;
     p.pad = base_pad + p.blur_radius;

@@ -82,7 +82,7 @@ struct Config {
     int64_t num_images = 1000;  // >= 1
     ThreadSetting threads;
     Device device = Device::Auto;
-    int64_t cache_mb = 1024;  // texture cache budget per rank, MiB
+    int64_t cache_mb = 512;  // texture cache budget per rank, MiB
     OutputConfig output;
     FrameConfig frame;
     CardsConfig cards;

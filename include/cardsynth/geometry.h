@@ -74,10 +74,21 @@ struct TexView {
     int width, height, stride;  // stride in bytes
 };
 
-// Bilinear sample at continuous texture coordinates (u, v), pixel (0, 0) covering [0,1)^2, in
-// 8.8 fixed point so that both backends produce the same integers. (u, v) are clamped to the
-// texture's pixel centres; the transparent border makes the clamp invisible and gives card
-// edges their antialiasing. out = premultiplied R, G, B, A in 0..255.
+CS_HD uint32_t load_rgba32(const uint8_t* p) {
+#if defined(__CUDA_ARCH__)
+    return *reinterpret_cast<const uint32_t*>(p);
+#else
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+#endif
+}
+
+// Bilinear sample at continuous texture coordinates (u, v), pixel (0, 0) covering [0,1)^2, with
+// 8-bit weights that sum to 256, two channels per 32-bit multiply (R and B, then G and A), so
+// that both backends produce the same integers cheaply. (u, v) are clamped to the texture's
+// pixel centres; the transparent border makes the clamp invisible and gives card edges their
+// antialiasing. out = premultiplied R, G, B, A in 0..255.
 CS_HD void sample_bilinear(const TexView& t, float u, float v, uint32_t out[4]) {
     float x = u - 0.5f, y = v - 0.5f;
     const float xmax = static_cast<float>(t.width - 1) - 0.001f;
@@ -87,12 +98,21 @@ CS_HD void sample_bilinear(const TexView& t, float u, float v, uint32_t out[4]) 
     const int x0 = static_cast<int>(x), y0 = static_cast<int>(y);
     const uint32_t fx = static_cast<uint32_t>((x - static_cast<float>(x0)) * 256.0f);
     const uint32_t fy = static_cast<uint32_t>((y - static_cast<float>(y0)) * 256.0f);
-    const uint32_t w00 = (256 - fx) * (256 - fy), w10 = fx * (256 - fy);
-    const uint32_t w01 = (256 - fx) * fy, w11 = fx * fy;
+    const uint32_t w11 = (fx * fy + 128u) >> 8;
+    const uint32_t w10 = fx - w11, w01 = fy - w11, w00 = 256u - fx - fy + w11;
     const uint8_t* p0 = t.data + y0 * t.stride + x0 * 4;
     const uint8_t* p1 = p0 + t.stride;
-    for (int c = 0; c < 4; ++c)
-        out[c] = (p0[c] * w00 + p0[4 + c] * w10 + p1[c] * w01 + p1[4 + c] * w11 + 32768u) >> 16;
+    const uint32_t a = load_rgba32(p0), b = load_rgba32(p0 + 4);
+    const uint32_t c = load_rgba32(p1), d = load_rgba32(p1 + 4);
+    constexpr uint32_t kLanes = 0x00FF00FFu;
+    const uint32_t rb = ((a & kLanes) * w00 + (b & kLanes) * w10 + (c & kLanes) * w01 +
+                         (d & kLanes) * w11 + 0x00800080u) >> 8;
+    const uint32_t ga = (((a >> 8) & kLanes) * w00 + ((b >> 8) & kLanes) * w10 +
+                         ((c >> 8) & kLanes) * w01 + ((d >> 8) & kLanes) * w11 + 0x00800080u) >> 8;
+    out[0] = rb & 0xFFu;
+    out[1] = ga & 0xFFu;
+    out[2] = (rb >> 16) & 0xFFu;
+    out[3] = (ga >> 16) & 0xFFu;
 }
 
 // Exact division by 255 with rounding, for 0 <= x <= 255 * 255.
