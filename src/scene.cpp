@@ -112,44 +112,54 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
                  mat3_mul(mat3_rotate(static_cast<float>(std::cos(roll)),
                                       static_cast<float>(std::sin(roll))),
                           mat3_translate(-W / 2, -H / 2))));
-    auto add = [&](float cx, float cy, float h, double angle) {
+    auto add = [&](float cx, float cy, float card_h, double angle) {
         if (static_cast<int>(s.cards.size()) >= limit) return;
         CardPlacement p;
         p.card_id = catalog.sample(rng.uniform(), rng.uniform());
         const Card& card = catalog.cards()[p.card_id];
-        p.height = h;
-        p.width = h * static_cast<float>(card.width) / std::max(1, card.height);
+        p.height = card_h;
+        p.width = card_h * static_cast<float>(card.width) / std::max(1, card.height);
         p.pose = mat3_mul(camera, card_pose(p.width, p.height, cx, cy, angle, 0, 0));
         p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
         p.corner_radius = static_cast<float>(config.cards.corner_radius) * p.width;
         s.cards.push_back(p);
     };
-    const float h = base_h * 0.8f, w = h * 0.718f, gap = w * 0.12f;
+    const float h = base_h, w = h * 0.718f, gap = w * 0.12f;
+    const auto jitter = [&] { return rng.uniform(sc.rotation_deg.lo, sc.rotation_deg.hi) * kPi / 180.0; };
     const int wanted = static_cast<int>(rng.uniform_int(sc.min_cards, sc.max_cards));
-    int lands = std::max(1, wanted / 3), creatures = std::max(1, wanted / 3);
-    const int hand = std::max(0, wanted - lands - creatures - 1);
-    // Library pile, top right: a few cards almost on top of each other.
     const int pile = 1 + static_cast<int>(rng.uniform_int(0, 2));
+    const int hand = std::max(0, std::min(7, (wanted - pile) / 4));
+    const int board = std::max(0, wanted - pile - hand);
+    const int creatures = (board + 1) / 2, lands = board - creatures;
+    // Library pile, top right: a few cards almost on top of each other.
     for (int k = 0; k < pile; ++k)
-        add(W - w * 0.8f + static_cast<float>(rng.normal(0, 2)), h * 0.7f + static_cast<float>(rng.normal(0, 2)),
-            h, rng.normal(0, 0.03));
-    auto row = [&](int count, float y, double tap_chance) {
-        const float x0 = w * 0.8f;
+        add(W - w * 0.8f + static_cast<float>(rng.normal(0, 2)),
+            h * 0.7f + static_cast<float>(rng.normal(0, 2)), h, jitter());
+    // Rows of permanents, wrapping before the pile's column; tapped cards turn 90 degrees.
+    const float x0 = w * 0.8f, x_end = W - w * 1.6f;
+    float y = H * 0.12f + h * 0.5f;
+    auto row = [&](int count, double tap_chance) {
+        float x = x0;
         for (int k = 0; k < count; ++k) {
             const bool tapped = rng.bernoulli(tap_chance);
-            const float x = x0 + k * (w + gap) + (tapped ? (h - w) / 2 : 0);
-            add(x, y, h, (tapped ? kPi / 2 : 0) + rng.normal(0, 0.02));
+            const float span = tapped ? h : w;
+            if (x + span > x_end && x > x0) {
+                x = x0;
+                y += h + gap;
+            }
+            add(x + span / 2, y, h, (tapped ? kPi / 2 : 0) + jitter());
+            x += span + gap;
         }
+        y += h + gap;
     };
-    row(creatures, H * 0.36f, 0.3);
-    row(lands, H * 0.36f + h + gap, 0.5);
-    // The hand: a fan below the frame's bottom edge, larger (nearer the camera).
-    const float hand_h = h * 1.3f;
+    row(creatures, 0.3);
+    row(lands, 0.5);
+    // The hand: a fan along the bottom edge, larger (nearer the camera), partly out of frame.
+    const float hand_h = h * 1.3f, hand_w = hand_h * 0.718f;
     for (int k = 0; k < hand; ++k) {
-        const double t = hand > 1 ? static_cast<double>(k) / (hand - 1) - 0.5 : 0.0;
-        const double angle = t * 0.6;
-        add(W / 2 + static_cast<float>(t) * hand_h * 2.2f,
-            H - hand_h * 0.25f + static_cast<float>(std::abs(t)) * hand_h * 0.3f, hand_h, angle);
+        const float t = hand > 1 ? static_cast<float>(k) / (hand - 1) - 0.5f : 0.0f;
+        add(W / 2 + t * hand_w * 0.6f * hand, H - hand_h * 0.2f + std::abs(t) * hand_h * 0.15f,
+            hand_h, t * 0.5 + jitter());
     }
 }
 

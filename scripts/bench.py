@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""The measuring half of scripts/bench (which builds first). Runs the peer and cardsynth side by
+side on workload W1 and prints, and optionally appends to docs/BENCHMARKS.md, the figures."""
+import argparse
+import datetime
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("CARDSYNTH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+BIN = os.path.join(ROOT, "build", "release", "cardsynth")
+WORK = os.path.join(ROOT, "build", "bench")
+
+
+def run(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    return p.stdout
+
+
+def inputs(cards):
+    out = os.path.join(WORK, "w1" if cards == 500 else f"w1-{cards}")
+    if not os.path.exists(os.path.join(out, "popularity.csv")):
+        run(["/usr/bin/python3", os.path.join(SHARED, "bench", "make_inputs.py"), out,
+             "--cards", str(cards)])
+    return out
+
+
+def peer(inp, n):
+    out = run(["/usr/bin/python3", os.path.join(SHARED, "bench", "pil_baseline.py"), inp,
+               os.path.join(WORK, "peer-out"), "--num-images", str(n)])
+    m = re.search(r"([\d.]+) images/s with (\d+) threads", out)
+    return float(m.group(1)), int(m.group(2))
+
+
+def cardsynth(inp, n, launcher=(), extra=(), env=None):
+    cmd = list(launcher) + [BIN, "generate", "--config", os.path.join(ROOT, "configs", "w1.yaml"),
+                            "--card-dirs", os.path.join(inp, "cards"),
+                            "--popularity", os.path.join(inp, "popularity.csv"),
+                            "--backgrounds", os.path.join(inp, "backgrounds"),
+                            "-n", str(n), "-o", os.path.join(WORK, "w1.h5"), "--overwrite",
+                            "--quiet"] + list(extra)
+    out = run(cmd, env=env)
+    total = re.search(r"total (\d+) images in ([\d.]+) s: ([\d.]+) images/s; coordinator "
+                      r"overhead ([\d.-]+)%", out)
+    timing = re.search(r"CPU ms per image: (.*); peak RSS (\d+) MB", out)
+    rows = re.findall(r"\[summary\]\s+(\d+)\s+\S+\s+(\d+)\s+([\d.]+)\s+([\d.]+)", out)
+    return {"rate": float(total.group(3)), "wall": float(total.group(2)),
+            "overhead": float(total.group(4)), "stages": timing.group(1),
+            "rss": int(timing.group(2)),
+            "ranks": [(int(r), int(i), float(s), float(b)) for r, i, s, b in rows]}
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--images", type=int, default=1000)
+    ap.add_argument("--peer-images", type=int, default=100)
+    ap.add_argument("--launcher", default="")
+    ap.add_argument("--no-append", action="store_true")
+    ap.add_argument("--large-catalog", type=int, default=0,
+                    help="also measure peak RSS with this many cards (e.g. 30000)")
+    a = ap.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+    launcher = shlex.split(a.launcher)
+    inp = inputs(500)
+    rows = []
+
+    peer_rate, peer_threads = peer(inp, a.peer_images)
+    print(f"peer (Pillow, {peer_threads} threads): {peer_rate:.2f} images/s on {a.peer_images} images")
+    jpeg = cardsynth(inp, a.images, extra=["--threads", "2"])
+    raw = cardsynth(inp, a.images, extra=["--threads", "2", "--storage", "raw"])
+    print(f"cardsynth jpeg 1x2: {jpeg['rate']:.1f} images/s, ratio {jpeg['rate'] / peer_rate:.1f}x; "
+          f"CPU ms per image: {jpeg['stages']}; peak RSS {jpeg['rss']} MB")
+    print(f"cardsynth raw  1x2: {raw['rate']:.1f} images/s, ratio {raw['rate'] / peer_rate:.1f}x; "
+          f"CPU ms per image: {raw['stages']}; peak RSS {raw['rss']} MB")
+    rows += [("W1 jpeg, 1 rank x 2 threads", jpeg, peer_rate),
+             ("W1 raw, 1 rank x 2 threads", raw, peer_rate)]
+    if launcher:
+        two = cardsynth(inp, a.images, launcher=launcher, extra=["--threads", "1"])
+        print(f"cardsynth jpeg 2x1: {two['rate']:.1f} images/s, ratio {two['rate'] / peer_rate:.1f}x; "
+              f"coordinator overhead {two['overhead']:.1f}%")
+        rows.append(("W1 jpeg, 2 ranks x 1 thread", two, peer_rate))
+        # Load balance: 3 ranks, rank 2 slowed 3x (a test hook); ideal wall = N / sum of rates.
+        three = launcher[:]
+        three[three.index("-np") + 1] = "3"
+        env = dict(os.environ, CARDSYNTH_TEST_SLOW_RANK="2:3")
+        bal = cardsynth(inp, a.images // 2, launcher=three, extra=["--threads", "1"], env=env)
+        ideal = (a.images // 2) / sum(i / b for _, i, _, b in bal["ranks"] if b > 0)
+        share = ", ".join(f"rank {r}: {i}" for r, i, _, _ in bal["ranks"])
+        print(f"load balance, 3 ranks, rank 2 slowed 3x: {share}; wall {bal['wall']:.1f} s vs "
+              f"ideal {ideal:.1f} s ({100 * (bal['wall'] / ideal - 1):+.0f}%)")
+        rows.append((f"W1 jpeg, 3 ranks, rank 2 slowed 3x ({share}; wall/ideal "
+                     f"{bal['wall'] / ideal:.2f})", bal, peer_rate))
+    if a.large_catalog:
+        big = cardsynth(inputs(a.large_catalog), a.images, extra=["--threads", "2"])
+        print(f"cardsynth jpeg with {a.large_catalog} cards: {big['rate']:.1f} images/s, peak RSS {big['rss']} MB")
+        rows.append((f"W1 jpeg, {a.large_catalog} cards", big, peer_rate))
+
+    if not a.no_append:
+        path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+        now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+        with open(path, "a") as f:
+            f.write(f"\n### scripts/bench, {now}, {machine()}\n\n")
+            f.write(f"Peer: {peer_rate:.2f} images/s ({peer_threads} threads, {a.peer_images} images); "
+                    f"cardsynth: {a.images} images.\n\n")
+            f.write("| run | images/s | ratio to peer | CPU ms per image | peak RSS MB |\n")
+            f.write("| --- | ---: | ---: | --- | ---: |\n")
+            for name, r, p in rows:
+                f.write(f"| {name} | {r['rate']:.1f} | {r['rate'] / p:.1f} | {r['stages']} | {r['rss']} |\n")
+        print(f"appended to {path}")
+
+
+if __name__ == "__main__":
+    main()
