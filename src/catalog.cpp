@@ -392,13 +392,13 @@ std::vector<std::string> Catalog::report_lines() const {
     return lines;
 }
 
-cv::Mat Catalog::load_rgba(int32_t id) const {
+cv::Mat Catalog::load_rgba(int32_t id, int min_height) const {
     if (id < 0 || static_cast<size_t>(id) >= cards_.size())
         throw std::out_of_range("card id " + std::to_string(id) + " is outside the catalog of " +
                                 std::to_string(cards_.size()));
     const Card& card = cards_[static_cast<size_t>(id)];
     if (card.builtin_id >= 0) return render_builtin_card(card.builtin_id);
-    return load_card_rgba(card.source, max_pixels_);
+    return load_card_rgba(card.source, max_pixels_, min_height);
 }
 
 }  // namespace cardsynth

@@ -86,7 +86,7 @@ int TextureCache::level_for_height(double on_screen_height) const {
 }
 
 std::shared_ptr<const TextureCache::Levels> TextureCache::make(int32_t id) const {
-    const cv::Mat rgba = catalog_.load_rgba(id);
+    const cv::Mat rgba = catalog_.load_rgba(id, heights_.front());
     auto levels = std::make_shared<Levels>();
     for (int h : heights_)
         levels->push_back(

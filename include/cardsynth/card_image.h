@@ -14,7 +14,8 @@ namespace cardsynth {
 // Returns "" when usable, else the reason. Fills width and height on success.
 std::string check_card_file(const std::string& path, int64_t max_pixels, int& width, int& height);
 
-// Decodes a card as 8-bit RGBA (channel order R, G, B, A). Throws InputError naming the file.
-cv::Mat load_card_rgba(const std::string& path, int64_t max_pixels);
+// Decodes a card as 8-bit RGBA (channel order R, G, B, A), a JPEG at a reduced scale when that
+// still gives at least `min_height` rows (0 = full size). Throws InputError naming the file.
+cv::Mat load_card_rgba(const std::string& path, int64_t max_pixels, int min_height = 0);
 
 }  // namespace cardsynth

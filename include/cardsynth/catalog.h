@@ -54,8 +54,9 @@ public:
     // The lines the seed printed about the weights.
     std::vector<std::string> report_lines() const;
 
-    // Decodes card `id` as RGBA8 at its source size (built-in cards are rendered).
-    cv::Mat load_rgba(int32_t id) const;
+    // Decodes card `id` as RGBA8 at its source size, or smaller when a JPEG can be decoded at a
+    // reduced scale that keeps at least `min_height` rows (built-in cards are rendered).
+    cv::Mat load_rgba(int32_t id, int min_height = 0) const;
 
 private:
     std::vector<Card> cards_;

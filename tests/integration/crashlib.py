@@ -132,8 +132,7 @@ class Result:
 def run(cmd, timeout=300):
     t0 = time.monotonic()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           start_new_session=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         raise Failure(f"'{' '.join(cmd)}' still running after {timeout} s") from e
     return Result(cmd, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
