@@ -30,9 +30,27 @@ std::vector<IndexRange> Coordinator::next_round() {
     // The first round is short: declared capacities are guesses, measured rates are not.
     const double seconds = measured_ ? round_seconds_ : std::min(1.0, round_seconds_);
     std::vector<IndexRange> out(rate_.size());
+    std::vector<int64_t> wants(rate_.size());
+    int64_t demand = 0;
+    for (size_t r = 0; r < rate_.size(); ++r) {
+        wants[r] = std::min(max_per_round_, std::max<int64_t>(1, std::llround(rate_[r] * seconds)));
+        demand += wants[r];
+    }
+    // Near the end, what is left is shared in proportion to throughput, so that every rank
+    // finishes at about the same time instead of the first ones taking it all.
+    if (demand > remaining_) {
+        double total_rate = 0;
+        for (double r : rate_) total_rate += r;
+        int64_t given = 0;
+        for (size_t r = 0; r < rate_.size(); ++r) {
+            wants[r] = static_cast<int64_t>(std::floor(remaining_ * rate_[r] / total_rate));
+            given += wants[r];
+        }
+        for (size_t r = 0; given < remaining_; r = (r + 1) % rate_.size()) ++wants[r], ++given;
+    }
     for (size_t r = 0; r < rate_.size() && remaining_ > 0; ++r) {
-        int64_t want = std::max<int64_t>(1, std::llround(rate_[r] * seconds));
-        want = std::min(want, max_per_round_);
+        const int64_t want = wants[r];
+        if (want == 0) continue;
         const IndexRange& run = missing_[cursor_run_];
         const int64_t take = std::min(want, run.end - cursor_);
         out[r] = {cursor_, cursor_ + take};

@@ -33,7 +33,11 @@ std::unique_ptr<Renderer> make_renderer(Device device, const RenderInputs& input
     try {
         return make_cuda_renderer(inputs);
     } catch (const Error& e) {
-        why = std::string("rendering on the CPU: ") + e.what();
+        // The reason is worded for --device cuda; auto only reports it.
+        std::string reason = e.what();
+        const std::string prefix = "--device cuda: ";
+        if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+        why = "auto: rendering on the CPU (" + reason + ")";
         return make_cpu_renderer(inputs);
     }
 }

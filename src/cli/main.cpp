@@ -95,7 +95,11 @@ Config resolve(const CLI::App& app, const GenerateFlags& f) {
     if (given("--popularity-max")) c.cards.popularity_max = f.popularity_max;
     if (given("--dampening")) c.cards.weight_dampening_power = f.dampening;
     if (given("--backgrounds")) c.backgrounds.dir = f.backgrounds;
-    if (given("--scene")) apply_set(c, "scene.kind=" + f.scene);
+    if (given("--scene")) {
+        if (f.scene != "random" && f.scene != "table")
+            throw ConfigError("--scene: expected random or table, got '" + f.scene + "'");
+        c.scene.kind = f.scene == "table" ? SceneKind::Table : SceneKind::Random;
+    }
     if (given("--min-cards")) c.scene.min_cards = f.min_cards;
     if (given("--max-cards")) c.scene.max_cards = f.max_cards;
     if (given("--cache-mb")) c.cache_mb = f.cache_mb;
@@ -106,7 +110,15 @@ Config resolve(const CLI::App& app, const GenerateFlags& f) {
 
 void print_info(const std::string& threads_text) {
     const int cores = available_cores();
-    log::info(gpu_line(probe_gpus()));
+    const GpuProbe gpus = probe_gpus();
+    log::info(gpu_line(gpus));
+    for (size_t i = 0; i < gpus.gpus.size(); ++i) {
+        char line[256];
+        std::snprintf(line, sizeof line, "[system] GPU %zu: %s, %.1f GiB", i, gpus.gpus[i].name.c_str(),
+                      static_cast<double>(gpus.gpus[i].memory_bytes) / (1 << 30));
+        log::info(line);
+    }
+    if (gpus.gpus.empty() && !gpus.note.empty()) log::info("[system] (" + gpus.note + ")");
     log::info(cores_line(cores));
     const char* omp = std::getenv("OMP_NUM_THREADS");
     const std::string omp_env = omp ? omp : "";

@@ -87,7 +87,8 @@ def check(condition, message):
         raise Failure(message)
 
 
-def run_tests(tests):
+def run_tests(tests, workdir=None):
+    """Runs the tests and exits; `workdir` is removed when all passed, kept for a look if not."""
     passed = failed = 0
     for test in tests:
         name = test.__name__
@@ -104,6 +105,10 @@ def run_tests(tests):
             passed += 1
             print(f"PASS {name}", flush=True)
     print(f"{passed} passed, {failed} failed", flush=True)
+    if workdir and not failed:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elif workdir:
+        print(f"files kept in {workdir}", flush=True)
     sys.exit(1 if failed else 0)
 
 
@@ -465,7 +470,12 @@ def kill_loop(mode, kills, seed, args, workdir, stats, ranks=2, log=print):
         delay = rng.uniform(0.2, duration)
         out = os.path.join(workdir, f"{mode}-{k}.h5")
         what = kill_once(mode, out, args, delay, rng, ranks=ranks)
-        left = after_kill_state(out)
+        try:
+            left = after_kill_state(out)
+        except Failure as e:
+            r = run(generate_cmd(out, args, ranks=use_ranks, resume=True))
+            raise Failure(f"{mode} kill {k}: {what} at {delay:.2f} s: {e}; --resume then gives "
+                          f"exit {r.rc}: {r.err.strip()}") from e
         results = recover(out, args, use_ranks)
         try:
             compare_hashes(image_hashes(out), want, f"{mode} kill {k} at {delay:.2f} s ({left})")
@@ -481,3 +491,29 @@ def kill_loop(mode, kills, seed, args, workdir, stats, ranks=2, log=print):
             if os.path.exists(path):
                 os.remove(path)
     os.remove(clean)
+
+
+def kill_at_creation(out, args, after_s):
+    """kill -9 `after_s` seconds after OUT.partial appears (a busy wait, so as soon as it can),
+    then --resume until complete. Returns what the kill left."""
+    p = Started(generate_cmd(out, args))
+    while p.running() and not os.path.exists(partial(out)):
+        pass
+    if after_s:
+        time.sleep(after_s)
+    if not p.running():
+        r = p.finish()
+        check(r.rc == 0, "run meant to be killed failed first: " + r.describe())
+        return "finished before the kill"
+    p.kill_group()
+    p.finish()
+    size = os.path.getsize(partial(out)) if os.path.exists(partial(out)) else -1
+    try:
+        left = after_kill_state(out)
+    except Failure as e:
+        r = run(generate_cmd(out, args, resume=True))
+        raise Failure(f"kill -9 {after_s * 1000:.0f} ms after '{partial(out)}' appeared left it "
+                      f"unreadable ({size} bytes; {e}); --resume then gives exit {r.rc}: "
+                      f"{r.err.strip()}") from e
+    recover(out, args, 0)
+    return left

@@ -5,7 +5,8 @@ For each of three ways to die (the single process; mpiexec's whole process group
 one of the 2 ranks alone, after which mpiexec must abort the job), 10 runs are killed at seeded
 random moments between 0.2 s and the clean run's duration. Each is then rerun with --resume until
 it completes, and every image (stored bytes, mask, label rows) must equal the clean run's, and
-the file must pass scripts/validate_dataset.py.
+the file must pass scripts/validate_dataset.py. Then a few kills right as OUT.partial appears,
+before its first flush: what they leave must resume too.
 """
 import os
 import sys
@@ -45,6 +46,23 @@ def test_kill_one_rank():
     loop("rank", SEED + 2)
 
 
+def test_kill_while_the_file_is_created():
+    # The moment between creating OUT.partial and its first flush: a file a kill leaves there
+    # must still resume (or not exist).
+    clean = os.path.join(WORK, "clean-creation.h5")
+    cl.run_ok(cl.generate_cmd(clean, ARGS))
+    want = cl.image_hashes(clean)
+    for k, after in enumerate((0.0, 0.0, 0.002, 0.005, 0.01)):
+        out = os.path.join(WORK, f"creation-{k}.h5")
+        left = cl.kill_at_creation(out, ARGS, after)
+        cl.compare_hashes(cl.image_hashes(out), want,
+                          f"killed {after * 1000:.0f} ms after creation")
+        print(f"  creation kill {k}: {after * 1000:.0f} ms after OUT.partial appeared left {left}",
+              flush=True)
+        os.remove(out)
+    os.remove(clean)
+
+
 def test_kills_left_resumable_files():
     # The loops above prove nothing about resuming unless some kills left a partial file.
     print(f"  after {STATS.kills} kills: {STATS.summary()}", flush=True)
@@ -54,4 +72,5 @@ def test_kills_left_resumable_files():
 
 if __name__ == "__main__":
     cl.run_tests([test_kill_single_process, test_kill_mpiexec_process_group, test_kill_one_rank,
-                  test_kills_left_resumable_files])
+                  test_kill_while_the_file_is_created, test_kills_left_resumable_files],
+                 workdir=WORK)

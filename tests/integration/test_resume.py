@@ -181,5 +181,4 @@ if __name__ == "__main__":
                   test_resume_with_other_max_cards_is_refused,
                   test_resume_of_complete_file_does_nothing, test_resume_without_file_starts_fresh,
                   test_resume_remakes_exactly_the_images_not_done_raw,
-                  test_resume_remakes_exactly_the_images_not_done_jpeg_masks])
-    shutil.rmtree(WORK, ignore_errors=True)
+                  test_resume_remakes_exactly_the_images_not_done_jpeg_masks], workdir=WORK)

@@ -79,4 +79,5 @@ def test_sigusr1_to_mpiexec_with_two_ranks():
 
 
 if __name__ == "__main__":
-    cl.run_tests([test_sigterm, test_sigint, test_sigusr1, test_sigusr1_to_mpiexec_with_two_ranks])
+    cl.run_tests([test_sigterm, test_sigint, test_sigusr1, test_sigusr1_to_mpiexec_with_two_ranks],
+                 workdir=WORK)
