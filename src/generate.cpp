@@ -411,15 +411,16 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         }
         MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
         const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
-        const auto t0 = Clock::now();
+        // Busy time is this rank's own work, measured before agree() waits for the others.
+        double busy = 0;
         mpi.agree([&] {
+            const auto t0 = Clock::now();
             make_images(config, catalog, backgrounds, *renderer, threads, mine, rd, times);
-        });
-        double busy = seconds_since(t0);
-        if (slow > 1.0 && mine.size() > 0) {
-            std::this_thread::sleep_for(std::chrono::duration<double>(busy * (slow - 1.0)));
+            if (slow > 1.0 && mine.size() > 0)
+                std::this_thread::sleep_for(
+                    std::chrono::duration<double>(seconds_since(t0) * (slow - 1.0)));
             busy = seconds_since(t0);
-        }
+        });
         const double w0 = process_cpu();
         mpi.agree([&] { writer->write_round(rd); });
         times.write += process_cpu() - w0;
