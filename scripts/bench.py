@@ -23,10 +23,29 @@ def run(cmd, env=None):
 
 
 def inputs(cards):
-    out = os.path.join(WORK, "w1" if cards == 500 else f"w1-{cards}")
+    """W1's 500 cards from make_inputs.py; a larger catalog as links to those 500 files, each
+    link a distinct card with its own rank (decoding and caching work as for distinct files)."""
+    base = os.path.join(WORK, "w1")
+    if not os.path.exists(os.path.join(base, "popularity.csv")):
+        run(["/usr/bin/python3", os.path.join(SHARED, "bench", "make_inputs.py"), base])
+    if cards == 500:
+        return base
+    out = os.path.join(WORK, f"w1-{cards}")
     if not os.path.exists(os.path.join(out, "popularity.csv")):
-        run(["/usr/bin/python3", os.path.join(SHARED, "bench", "make_inputs.py"), out,
-             "--cards", str(cards)])
+        os.makedirs(os.path.join(out, "cards"), exist_ok=True)
+        if not os.path.lexists(os.path.join(out, "backgrounds")):
+            os.symlink(os.path.join(base, "backgrounds"), os.path.join(out, "backgrounds"))
+        files = sorted(os.listdir(os.path.join(base, "cards")))
+        rows = []
+        for i in range(cards):
+            name = f"card_{i:05d}.jpg"
+            link = os.path.join(out, "cards", name)
+            if not os.path.lexists(link):
+                os.symlink(os.path.join(base, "cards", files[i % len(files)]), link)
+            rows.append(f"{name},{i + 1}\n")
+        with open(os.path.join(out, "popularity.csv"), "w") as f:
+            f.write("file,rank\n")
+            f.writelines(rows)
     return out
 
 
@@ -73,6 +92,9 @@ def main():
     ap.add_argument("--no-append", action="store_true")
     ap.add_argument("--large-catalog", type=int, default=0,
                     help="also measure peak RSS with this many cards (e.g. 30000)")
+    ap.add_argument("--scaling", type=int, default=0,
+                    help="also run this many images (e.g. 10000): time per image and peak RSS "
+                         "against --images")
     a = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
     launcher = shlex.split(a.launcher)
@@ -109,6 +131,13 @@ def main():
         big = cardsynth(inputs(a.large_catalog), a.images, extra=["--threads", "2"])
         print(f"cardsynth jpeg with {a.large_catalog} cards: {big['rate']:.1f} images/s, peak RSS {big['rss']} MB")
         rows.append((f"W1 jpeg, {a.large_catalog} cards", big, peer_rate))
+
+    if a.scaling:
+        big = cardsynth(inp, a.scaling, extra=["--threads", "2"])
+        for n, r in ((a.images, jpeg), (a.scaling, big)):
+            print(f"N = {n}: {1000 * r['wall'] / n:.2f} ms per image (wall), peak RSS {r['rss']} MB")
+        rows.append((f"W1 jpeg, {a.scaling} images ({1000 * big['wall'] / a.scaling:.2f} ms per image "
+                     f"vs {1000 * jpeg['wall'] / a.images:.2f} at {a.images})", big, peer_rate))
 
     if not a.no_append:
         path = os.path.join(ROOT, "docs", "BENCHMARKS.md")

@@ -126,6 +126,17 @@ void check_free_space(const Config& c, int64_t images) {
                            human_bytes(free_bytes));
 }
 
+// HDF5 reports a full disk as a failed write; say what it most likely is, and what to do.
+std::string explain_write_failure(const Config& c, const std::string& what) {
+    struct statvfs st {};
+    const fs::path dir = fs::absolute(c.output.path).parent_path();
+    if (statvfs(dir.c_str(), &st) != 0) return what;
+    const double free_bytes = static_cast<double>(st.f_bavail) * st.f_frsize;
+    if (free_bytes > 2.0 * kRoundBytesBudget) return what;
+    return what + ": the disk is full (" + human_bytes(free_bytes) + " free in '" + dir.string() +
+           "'); make room, then rerun the same command with --resume";
+}
+
 // A test hook, documented as such: CARDSYNTH_TEST_SLOW_RANK=R:F makes rank R take F times as long.
 double slow_factor(int rank) {
     const char* v = std::getenv("CARDSYNTH_TEST_SLOW_RANK");
@@ -422,7 +433,13 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             busy = seconds_since(t0);
         });
         const double w0 = process_cpu();
-        mpi.agree([&] { writer->write_round(rd); });
+        mpi.agree([&] {
+            try {
+                writer->write_round(rd);
+            } catch (const DatasetError& e) {
+                throw DatasetError(explain_write_failure(config, e.what()));
+            }
+        });
         times.write += process_cpu() - w0;
         const auto busy_all = mpi.allgather(busy);
         const auto images_all = mpi.allgather(static_cast<double>(mine.size()));
