@@ -54,7 +54,7 @@ double thread_cpu() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
 constexpr double kRoundSeconds = 3.0;
 // One rank holds at most this many bytes of images between writes.
 constexpr int64_t kRoundBytesBudget = 256ll << 20;
-// Declared capacity before any measurement: images/s per thread for a 1280x720 frame. Low on
+// Declared capacity before any measurement, in images/s per thread whatever the frame size. Low on
 // purpose: the first round is a short probe, and a slow rank must not get a long one.
 constexpr double kNominalRatePerThread = 5.0;
 
@@ -375,14 +375,28 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         mpi.agree([&] {
             if (mpi.root()) check_free_space(config, config.num_images);
         });
-        mpi.agree([&] { writer = DatasetWriter::create(mpi.comm(), part, header, table); });
+        // Made under a third name and renamed once created and flushed: a crash while HDF5
+        // writes the first metadata must not leave an OUT.partial that cannot be reopened.
+        const std::string creating = part + ".new";
+        mpi.agree([&] {
+            if (!mpi.root()) return;
+            std::error_code ec;
+            fs::remove(creating, ec);
+        });
+        mpi.agree([&] { writer = DatasetWriter::create(mpi.comm(), creating, header, table); });
+        mpi.agree([&] {
+            if (!mpi.root()) return;
+            std::error_code ec;
+            fs::rename(creating, part, ec);
+            if (ec)
+                throw DatasetError("cannot rename '" + creating + "' to '" + part + "': " + ec.message());
+        });
     }
 
     std::vector<uint8_t> done;
     mpi.agree([&] { done = writer->read_done(); });
-    const auto capacity =
-        mpi.allgather(threads * kNominalRatePerThread * (1280.0 * 720.0) /
-                      (static_cast<double>(config.frame.width) * config.frame.height));
+    // Declared capacity: a guess per thread, whatever the frame size, so the first round is short.
+    const auto capacity = mpi.allgather(threads * kNominalRatePerThread);
     const int64_t per_image = std::max<int64_t>(
         1, stored_bytes_per_image(config));
     Coordinator coordinator(done, capacity, kRoundSeconds,
@@ -406,15 +420,15 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     std::vector<int64_t> range_buf(2 * mpi.size());
     while (true) {
         // All ranks stop together at a round boundary when any of them got a signal.
+        int finished = coordinator.finished() ? 1 : 0;
+        MPI_Bcast(&finished, 1, MPI_INT, 0, mpi.comm());
+        if (finished) break;
         if (mpi.any(stop_signal() != 0)) {
             writer->close();
             throw Interrupted(std::string("stopped by ") + signal_name(stop_signal()) + " after " +
                               std::to_string(made_total) + " images; '" + part +
                               "' is resumable: rerun the same command with --resume");
         }
-        int finished = coordinator.finished() ? 1 : 0;
-        MPI_Bcast(&finished, 1, MPI_INT, 0, mpi.comm());
-        if (finished) break;
         if (mpi.root()) {
             const auto ranges = coordinator.next_round();
             for (int r = 0; r < mpi.size(); ++r)

@@ -4,7 +4,9 @@
 On a small tmpfs: (a) a run whose estimated size exceeds the free space is refused before
 anything is rendered, the message giving both numbers, and no file is left; (b) a run that passes
 the estimate but fills the disk while writing (JPEG at quality 100 is larger than the estimate
-assumes) fails with a clear error naming the file and leaves a readable OUT.partial; that file
+assumes; should the estimate refuse that, a smaller run and a file that fills the disk once the
+run has planned) fails with a clear error naming the file and leaves a readable OUT.partial; that
+file
 finishes with --resume both after being copied to a bigger place and, in place, after the tmpfs
 is remounted bigger, and either way equals a clean run image by image.
 
@@ -24,6 +26,8 @@ SMALL_MB, BIG_MB = 8, 64
 FILL_ARGS = ["-n", "150", "--width", "320", "--height", "240", "--storage", "jpeg",
              "--jpeg-quality", "100", "--seed", "9"]
 # Raw frames are estimated exactly: 1000 x 320 x 240 x 3 bytes is far beyond 8 MB.
+# Used when the estimate refuses FILL_ARGS: about 3 MB, and the disk filled from outside.
+SMALLER_ARGS = ["-n", "40"] + FILL_ARGS[2:]
 TOO_BIG_ARGS = ["-n", "1000", "--width", "320", "--height", "240", "--storage", "raw",
                 "--seed", "9"]
 
@@ -60,13 +64,39 @@ def test_estimate_beyond_free_space_is_refused_before_rendering():
     cl.check(not os.listdir(MNT), f"the refused run left files: {os.listdir(MNT)}")
 
 
+def fill_after_plan():
+    """A smaller run, with the disk filled by someone else once the run has passed its
+    estimate: for when the estimate refuses FILL_ARGS up front."""
+    p = cl.Started(cl.generate_cmd(FULL_OUT, SMALLER_ARGS))
+    if p.wait_for_output("[plan]", 120):
+        st = os.statvfs(MNT)
+        with open(os.path.join(MNT, "filler"), "wb") as f:
+            f.truncate(0)
+            left = max(0, st.f_bavail * st.f_frsize - (256 << 10))
+            f.write(b"\0" * left)
+    return p.finish(timeout=300)
+
+
 def failed_run():
     if not _failed_run:
         r = cl.run(cl.generate_cmd(FULL_OUT, FILL_ARGS))
-        _failed_run.append(r)
+        if r.rc != 0 and "[plan]" not in r.out:
+            print(f"  refused by the estimate ({r.err.strip()}): filling the disk instead",
+                  flush=True)
+            r = fill_after_plan()
+            _failed_run.append(r)
+            _failed_run.append(SMALLER_ARGS)
+        else:
+            _failed_run.append(r)
+            _failed_run.append(FILL_ARGS)
         print(f"  the filling run: exit {r.rc} after {r.seconds:.1f} s; stderr: {r.err.strip()}",
               flush=True)
     return _failed_run[0]
+
+
+def failed_args():
+    failed_run()
+    return _failed_run[1]
 
 
 def test_disk_filling_mid_run_fails_with_a_partial_file():
@@ -95,7 +125,7 @@ _clean = []
 def clean_hashes():
     if not _clean:
         path = os.path.join(WORK, "clean.h5")
-        cl.run_ok(cl.generate_cmd(path, FILL_ARGS + ["--quiet"]))
+        cl.run_ok(cl.generate_cmd(path, failed_args() + ["--quiet"]))
         _clean.extend(cl.image_hashes(path))
         os.remove(path)
     return _clean
@@ -107,7 +137,7 @@ def test_resume_after_copying_to_a_bigger_place():
         raise cl.Failure("no partial file from the filling run")
     moved = os.path.join(WORK, "moved.h5")
     shutil.copyfile(cl.partial(FULL_OUT), cl.partial(moved))
-    cl.run_ok(cl.generate_cmd(moved, FILL_ARGS + ["--quiet"], resume=True))
+    cl.run_ok(cl.generate_cmd(moved, failed_args() + ["--quiet"], resume=True))
     cl.compare_hashes(cl.image_hashes(moved), clean_hashes(), "copied elsewhere and resumed")
     cl.validate(moved)
     os.remove(moved)
@@ -117,9 +147,11 @@ def test_resume_in_place_after_the_disk_grows():
     failed_run()
     if not os.path.exists(cl.partial(FULL_OUT)):
         raise cl.Failure("no partial file from the filling run")
+    if os.path.exists(os.path.join(MNT, "filler")):
+        os.remove(os.path.join(MNT, "filler"))
     r = sh("mount", "-o", f"remount,size={BIG_MB}m", MNT)
     cl.check(r.returncode == 0, f"cannot remount the tmpfs bigger: {r.stderr.strip()}")
-    cl.run_ok(cl.generate_cmd(FULL_OUT, FILL_ARGS + ["--quiet"], resume=True))
+    cl.run_ok(cl.generate_cmd(FULL_OUT, failed_args() + ["--quiet"], resume=True))
     cl.compare_hashes(cl.image_hashes(FULL_OUT), clean_hashes(), "resumed in place")
     cl.validate(FULL_OUT)
 

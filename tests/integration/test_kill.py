@@ -16,7 +16,9 @@ import crashlib as cl  # noqa: E402
 
 KILLS = 10
 SEED = 20240601
-ARGS = ["-n", "60", "--width", "128", "--height", "96", "--storage", "jpeg", "--seed", "11",
+# Frames large enough that the first (probe) round covers only part of the run, so that kills
+# also land after some images are done.
+ARGS = ["-n", "60", "--width", "640", "--height", "480", "--storage", "jpeg", "--seed", "11",
         "--quiet"]
 
 cl.binary()

@@ -27,6 +27,10 @@ OTHER_SLURM_WAIT_S = 600
 PROGRESS_WAIT_S = 90
 REQUEUE_WAIT_S = 60
 FINISH_WAIT_S = 150
+# How long an end state must last before it counts (SLURM shows some for a moment in a requeue).
+SETTLE_S = 5.0
+END_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
+              "BOOT_FAIL", "DEADLINE", "PREEMPTED")
 
 # What the SLURM part of the run found, for the checks that follow it.
 job = {}
@@ -123,11 +127,19 @@ def run_requeued_job(work, env, source):
     check(signal.returncode == 0, f"scancel --batch --signal=USR1 failed: {signal.stderr}")
     print(f"sent USR1 to the batch shell of job {job_id}", flush=True)
 
+    # SLURM may show an end state for a moment before it counts the restart; only one that
+    # lasts means that the job really ended instead of being requeued.
+    ended_since = []
+
     def requeued():
         fields = show_job(job_id, env)
         if int(fields.get("Restarts", "0")) >= 1:
             return fields
-        if fields.get("JobState") in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"):
+        if fields.get("JobState") not in END_STATES:
+            ended_since.clear()
+        elif not ended_since:
+            ended_since.append(time.monotonic())
+        elif time.monotonic() - ended_since[0] > SETTLE_S:
             raise cslib.TestFailure(f"job {job_id} ended {fields.get('JobState')} "
                                     f"(exit code {fields.get('ExitCode')}) instead of being "
                                     f"requeued:\n{read_log(log)}")
@@ -138,28 +150,36 @@ def run_requeued_job(work, env, source):
     job["partial_after_stop"] = os.path.exists(out + ".partial")
     job["out_after_stop"] = os.path.exists(out)
 
-    # A requeued batch job waits for a begin time about two minutes ahead (so that the old
-    # credentials expire); bring it forward so that the test does not wait.
-    def restarted():
-        fields = show_job(job_id, env)
-        state = fields.get("JobState")
-        if state == "PENDING":
-            subprocess.run(["scontrol", "release", job_id], env=env, capture_output=True)
-            subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env,
-                           capture_output=True)
-            return None
-        return state in ("RUNNING", "COMPLETING", "COMPLETED", "FAILED", "CANCELLED")
-
-    wait_until(f"requeued job {job_id} starting again", REQUEUE_WAIT_S, restarted)
+    # A requeued batch job gets a begin time about two minutes ahead; bring it forward so that
+    # the test does not wait. Not at once: slurmd refuses ("Job credential revoked") a launch
+    # whose credential is from the same second as the requeue. The first attempt may still be
+    # COMPLETING when Restarts turns 1, so only an end state after PENDING counts.
+    states = []
+    pending_since = []
 
     def finished():
         fields = show_job(job_id, env)
-        if fields.get("JobState") in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING",
-                                      "REQUEUED"):
-            return None
-        return fields
+        state = fields.get("JobState")
+        if not states or states[-1] != state:
+            states.append(state)
+        if state == "PENDING":
+            if not pending_since:
+                pending_since.append(time.monotonic())
+            elif time.monotonic() - pending_since[0] > 2.0 and len(pending_since) == 1:
+                pending_since.append(time.monotonic())
+                if "Held" in fields.get("Reason", ""):
+                    subprocess.run(["scontrol", "release", job_id], env=env, capture_output=True)
+                subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
+                               env=env, capture_output=True)
+        if state in END_STATES and "PENDING" in states:
+            return fields
+        return None
 
-    fields = wait_until(f"job {job_id} finishing", FINISH_WAIT_S, finished)
+    try:
+        fields = wait_until(f"requeued job {job_id} finishing", FINISH_WAIT_S, finished)
+    finally:
+        print(f"job {job_id} states after the requeue: {' -> '.join(map(str, states))}",
+              flush=True)
     job["state"], job["exit_code"] = fields.get("JobState"), fields.get("ExitCode")
     job["final_restarts"] = int(fields.get("Restarts", "0"))
     job["log"] = read_log(log)
