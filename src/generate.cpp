@@ -133,8 +133,8 @@ std::string explain_write_failure(const Config& c, const std::string& what) {
     if (statvfs(dir.c_str(), &st) != 0) return what;
     const double free_bytes = static_cast<double>(st.f_bavail) * st.f_frsize;
     if (free_bytes > 2.0 * kRoundBytesBudget) return what;
-    return what + ": the disk is full (" + human_bytes(free_bytes) + " free in '" + dir.string() +
-           "'); make room, then rerun the same command with --resume";
+    return what + ": the disk is full (no space left: " + human_bytes(free_bytes) + " free in '" +
+           dir.string() + "'); make room, then rerun the same command with --resume";
 }
 
 // A test hook, documented as such: CARDSYNTH_TEST_SLOW_RANK=R:F makes rank R take F times as long.
@@ -383,7 +383,10 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             std::error_code ec;
             fs::remove(creating, ec);
         });
-        mpi.agree([&] { writer = DatasetWriter::create(mpi.comm(), creating, header, table); });
+        mpi.agree([&] {
+            writer = DatasetWriter::create(mpi.comm(), creating, header, table);
+            writer->close();
+        });
         mpi.agree([&] {
             if (!mpi.root()) return;
             std::error_code ec;
@@ -391,6 +394,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             if (ec)
                 throw DatasetError("cannot rename '" + creating + "' to '" + part + "': " + ec.message());
         });
+        mpi.agree([&] { writer = DatasetWriter::open(mpi.comm(), part); });
     }
 
     std::vector<uint8_t> done;

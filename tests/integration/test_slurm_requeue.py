@@ -114,12 +114,20 @@ def run_requeued_job(work, env, source):
     job["log_path"] = log
     print(f"submitted job {job_id}", flush=True)
 
+    # Signalled once some images are made, so that the resume has work both behind and ahead
+    # of it: at the first [progress] line, or (on a machine fast enough to finish before one,
+    # 5 s in) a few rounds after the [plan] line, the first round being about a second long.
+    planned_at = []
+
     def progressing():
         fields = show_job(job_id, env)
         if fields.get("JobState") not in ("PENDING", "CONFIGURING", "RUNNING"):
             raise cslib.TestFailure(f"job {job_id} ended ({fields.get('JobState')}) before it "
                                     f"was signalled:\n{read_log(log)}")
-        return "[progress]" in read_log(log)
+        text = read_log(log)
+        if not planned_at and "[plan]" in text:
+            planned_at.append(time.monotonic())
+        return "[progress]" in text or (planned_at and time.monotonic() - planned_at[0] > 3.0)
 
     wait_until(f"job {job_id} shows progress in its log", PROGRESS_WAIT_S, progressing)
     signal = subprocess.run(["scancel", "--batch", "--signal=USR1", job_id], env=env,
