@@ -103,8 +103,9 @@ cardsynth_slurm_run() {
     trap - USR1 TERM INT
 
     if [ "$rc" -eq 75 ] && [ "$CARDSYNTH_REQUEUE" -eq 1 ]; then
+        # Said first: the requeue kills this shell.
+        echo "cardsynth: stopped before the time limit; job ${SLURM_JOB_ID} requeued to resume"
         if scontrol requeue "${SLURM_JOB_ID:?}"; then
-            echo "cardsynth: stopped before the time limit; job ${SLURM_JOB_ID} requeued to resume"
             return 0
         fi
         echo "cardsynth: could not requeue job ${SLURM_JOB_ID}" >&2
