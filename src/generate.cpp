@@ -114,11 +114,18 @@ OutputAction check_output(const Config& c, const GenerateOptions& o) {
     return OutputAction::Create;
 }
 
-void check_free_space(const Config& c, int64_t images) {
+// Free bytes in the output's directory; negative when it cannot be told.
+double free_bytes_for(const Config& c, fs::path& dir) {
+    dir = fs::absolute(c.output.path).parent_path();
     struct statvfs st {};
-    const fs::path dir = fs::absolute(c.output.path).parent_path();
-    if (statvfs(dir.c_str(), &st) != 0) return;  // cannot tell: the write will say
-    const double free_bytes = static_cast<double>(st.f_bavail) * st.f_frsize;
+    if (statvfs(dir.c_str(), &st) != 0) return -1.0;
+    return static_cast<double>(st.f_bavail) * st.f_frsize;
+}
+
+void check_free_space(const Config& c, int64_t images) {
+    fs::path dir;
+    const double free_bytes = free_bytes_for(c, dir);
+    if (free_bytes < 0) return;  // cannot tell: a failed write will say
     const double need = static_cast<double>(images) * stored_bytes_per_image(c);
     if (need > free_bytes)
         throw DatasetError("not enough free space in '" + dir.string() + "' for '" + c.output.path +
@@ -128,11 +135,9 @@ void check_free_space(const Config& c, int64_t images) {
 
 // HDF5 reports a full disk as a failed write; say what it most likely is, and what to do.
 std::string explain_write_failure(const Config& c, const std::string& what) {
-    struct statvfs st {};
-    const fs::path dir = fs::absolute(c.output.path).parent_path();
-    if (statvfs(dir.c_str(), &st) != 0) return what;
-    const double free_bytes = static_cast<double>(st.f_bavail) * st.f_frsize;
-    if (free_bytes > 2.0 * kRoundBytesBudget) return what;
+    fs::path dir;
+    const double free_bytes = free_bytes_for(c, dir);
+    if (free_bytes < 0 || free_bytes > 2.0 * kRoundBytesBudget) return what;
     return what + ": the disk is full (no space left: " + human_bytes(free_bytes) + " free in '" +
            dir.string() + "'); make room, then rerun the same command with --resume";
 }
