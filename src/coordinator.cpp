@@ -67,9 +67,9 @@ std::vector<IndexRange> Coordinator::next_round() {
 void Coordinator::report(const std::vector<int64_t>& images, const std::vector<double>& busy) {
     for (size_t r = 0; r < rate_.size(); ++r) {
         if (images[r] <= 0 || busy[r] <= 0) continue;
-        const double measured = images[r] / busy[r];
-        // Blend with the past so that one noisy round does not swing the split.
-        rate_[r] = measured_ ? 0.5 * rate_[r] + 0.5 * measured : measured;
+        // The last round's rate alone: rates climb while texture caches warm up, and a blend
+        // with the past would keep handing the fast ranks too little.
+        rate_[r] = images[r] / busy[r];
     }
     measured_ = true;
 }

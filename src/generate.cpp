@@ -422,6 +422,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
 
     const double slow = slow_factor(mpi.rank());
     Progress progress(to_make, options.quiet || !mpi.root());
+    const auto rounds_start = Clock::now();
     StageTimes times;
     RoundData rd;
     int64_t made_total = 0, mine_total = 0;
@@ -442,6 +443,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             const auto ranges = coordinator.next_round();
             for (int r = 0; r < mpi.size(); ++r)
                 range_buf[2 * r] = ranges[r].begin, range_buf[2 * r + 1] = ranges[r].end;
+
         }
         MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
         const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
@@ -488,6 +490,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
 
     // The summary: per rank, then totals and the per-stage CPU time per image.
     const double wall = seconds_since(start);
+    const double rounds_wall = seconds_since(rounds_start);
     const auto hosts = mpi.gather_strings(mpi.host());
     const auto busy_all = mpi.allgather(busy_total);
     const auto mine_all = mpi.allgather(static_cast<double>(mine_total));
@@ -512,10 +515,11 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     }
     std::snprintf(
         line, sizeof line,
-        "[summary] total %lld images in %.2f s: %.1f images/s; coordinator overhead %.1f%% "
-        "((wall - max busy) / wall)",
+        "[summary] total %lld images in %.2f s: %.1f images/s; start-up %.2f s, rounds %.2f s; "
+        "coordinator overhead %.1f%% ((rounds - max busy) / rounds)",
         static_cast<long long>(made_total), wall, wall > 0 ? made_total / wall : 0.0,
-        wall > 0 ? 100.0 * (wall - max_busy) / wall : 0.0);
+        wall - rounds_wall, rounds_wall,
+        rounds_wall > 0 ? 100.0 * (rounds_wall - max_busy) / rounds_wall : 0.0);
     log::info(line);
     if (made_total > 0) {
         const double k = 1000.0 / made_total;
