@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -47,8 +47,12 @@ double cpu_seconds(clockid_t clock) {
     clock_gettime(clock, &ts);
     return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
 }
-double process_cpu() { return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID); }
-double thread_cpu() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+double process_cpu() {
+    return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+double thread_cpu() {
+    return cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
 
 // A round lasts about this long, so the barrier costs little and a crash loses little.
 constexpr double kRoundSeconds = 3.0;
@@ -397,7 +401,8 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             std::error_code ec;
             fs::rename(creating, part, ec);
             if (ec)
-                throw DatasetError("cannot rename '" + creating + "' to '" + part + "': " + ec.message());
+                throw DatasetError("cannot rename '" + creating + "' to '" + part +
+                                   "': " + ec.message());
         });
         mpi.agree([&] { writer = DatasetWriter::open(mpi.comm(), part); });
     }
@@ -406,8 +411,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     mpi.agree([&] { done = writer->read_done(); });
     // Declared capacity: a guess per thread, whatever the frame size, so the first round is short.
     const auto capacity = mpi.allgather(threads * kNominalRatePerThread);
-    const int64_t per_image = std::max<int64_t>(
-        1, stored_bytes_per_image(config));
+    const int64_t per_image = std::max<int64_t>(1, stored_bytes_per_image(config));
     Coordinator coordinator(done, capacity, kRoundSeconds,
                             std::max<int64_t>(4, kRoundBytesBudget / per_image));
     const int64_t to_make = coordinator.remaining();
@@ -443,7 +447,6 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             const auto ranges = coordinator.next_round();
             for (int r = 0; r < mpi.size(); ++r)
                 range_buf[2 * r] = ranges[r].begin, range_buf[2 * r + 1] = ranges[r].end;
-
         }
         MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
         const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};

@@ -93,8 +93,7 @@ ImageLabels compute_labels(const SceneSpec& scene, const cv::Mat& ids) {
             l.bbox = {static_cast<float>(st.x0), static_cast<float>(st.y0),
                       static_cast<float>(st.x1 + 1), static_cast<float>(st.y1 + 1)};
         const float area = outline_area(card, q);
-        l.visible_fraction =
-            area > 0 ? std::min(1.0f, static_cast<float>(st.pixels) / area) : 0.0f;
+        l.visible_fraction = area > 0 ? std::min(1.0f, static_cast<float>(st.pixels) / area) : 0.0f;
     }
     return out;
 }

@@ -7,8 +7,12 @@ namespace {
 bool g_speaker = true;
 }
 
-void set_speaker(bool speaks) { g_speaker = speaks; }
-bool is_speaker() { return g_speaker; }
+void set_speaker(bool speaks) {
+    g_speaker = speaks;
+}
+bool is_speaker() {
+    return g_speaker;
+}
 
 void info(const std::string& line) {
     if (!g_speaker) return;

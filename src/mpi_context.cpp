@@ -9,11 +9,11 @@ namespace {
 
 // An error that carries another rank's exit code.
 class RemoteError : public Error {
-public:
+  public:
     RemoteError(const std::string& what, int code) : Error(what), code_(code) {}
     int exit_code() const override { return code_; }
 
-private:
+  private:
     int code_;
 };
 
@@ -117,6 +117,8 @@ std::vector<uint64_t> MpiContext::node_or(const std::vector<uint64_t>& mine) con
     return out;
 }
 
-void MpiContext::barrier() const { MPI_Barrier(world_); }
+void MpiContext::barrier() const {
+    MPI_Barrier(world_);
+}
 
 }  // namespace cardsynth

@@ -13,7 +13,8 @@ constexpr double kLogEverySeconds = 5.0;
 Progress::Progress(int64_t total, bool quiet)
     // mpirun hands ranks a pseudo-terminal even when its own output goes to a file, so a batch
     // job (SLURM_JOB_ID) always gets log lines.
-    : total_(total), quiet_(quiet),
+    : total_(total),
+      quiet_(quiet),
       tty_(isatty(STDOUT_FILENO) != 0 && std::getenv("SLURM_JOB_ID") == nullptr),
       start_(Clock::now()),
       last_print_(start_) {}

@@ -56,9 +56,8 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
 }
 
 class CpuRenderer : public Renderer {
-public:
-    explicit CpuRenderer(const RenderInputs& in)
-        : in_(in), cache_(make_texture_cache(in)) {}
+  public:
+    explicit CpuRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {}
 
     void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) override {
         frames.resize(scenes.size());
@@ -76,7 +75,9 @@ public:
             if (!e.empty()) throw Error(e);
     }
 
-    std::string name() const override { return "cpu"; }
+    std::string name() const override {
+        return "cpu";
+    }
 
     // Exposed for the CUDA backend's parity and for tests through render().
     void render_one(const SceneSpec& scene, Frame& frame) {
@@ -105,8 +106,10 @@ public:
                 const uint32_t op = pass.shadow_opacity256;
                 for_each_covered(
                     view, pass.shadow_to_texture, pass, W,
-                    [op](uint8_t* px, const uint32_t* s, int, int, float, float) { darken(px, s[3], op); }, rgb,
-                    stride);
+                    [op](uint8_t* px, const uint32_t* s, int, int, float, float) {
+                        darken(px, s[3], op);
+                    },
+                    rgb, stride);
             }
             const uint8_t slot = static_cast<uint8_t>(k + 1);
             const float pad = static_cast<float>(pass.pad);
@@ -124,14 +127,21 @@ public:
         shade(scene, frame.rgb);
     }
 
-private:
+  private:
     static void shade(const SceneSpec& scene, cv::Mat& rgb) {
         const Effects& fx = scene.effects;
-        ShadingParams p{fx.light_strength, fx.light_dx,  fx.light_dy,
-                        fx.glare_strength, fx.glare_x,   fx.glare_y,
-                        1.0f / (fx.glare_radius * fx.glare_radius), fx.noise_sigma,
-                        splitmix64(scene.seed ^ splitmix64(static_cast<uint64_t>(scene.index) + 0x5eed)),
-                        scene.width,       scene.height};
+        ShadingParams p{
+            fx.light_strength,
+            fx.light_dx,
+            fx.light_dy,
+            fx.glare_strength,
+            fx.glare_x,
+            fx.glare_y,
+            1.0f / (fx.glare_radius * fx.glare_radius),
+            fx.noise_sigma,
+            splitmix64(scene.seed ^ splitmix64(static_cast<uint64_t>(scene.index) + 0x5eed)),
+            scene.width,
+            scene.height};
         if (!shading_active(p)) return;
         // exp(-d^2/r^2) factors into a row term and a column term.
         std::vector<float> gx(scene.width, 0.0f), gy(scene.height, 0.0f);

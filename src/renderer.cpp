@@ -7,8 +7,9 @@ namespace cardsynth {
 
 #if !defined(CARDSYNTH_HAVE_CUDA)
 std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs&) {
-    throw Error("--device cuda: this build has no CUDA backend (configure with -DCARDSYNTH_CUDA=ON "
-                "where nvcc is installed)");
+    throw Error(
+        "--device cuda: this build has no CUDA backend (configure with -DCARDSYNTH_CUDA=ON "
+        "where nvcc is installed)");
 }
 #endif
 

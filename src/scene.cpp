@@ -77,16 +77,19 @@ void compose_random(const Config& config, const Catalog& catalog, Rng& rng, Scen
         const int32_t id = catalog.sample(rng.uniform(), rng.uniform());
         const Card& card = catalog.cards()[id];
         if (sc.overlap == Overlap::Allow) {
-            s.cards.push_back(place_random_card(sc, config.cards.corner_radius, card, id, s.width, s.height, rng));
+            s.cards.push_back(place_random_card(sc, config.cards.corner_radius, card, id, s.width,
+                                                s.height, rng));
             continue;
         }
         bool fits = false;
         for (int attempt = 0; attempt < kAvoidTries && !fits; ++attempt) {
-            CardPlacement p = place_random_card(sc, config.cards.corner_radius, card, id, s.width, s.height, rng);
+            CardPlacement p =
+                place_random_card(sc, config.cards.corner_radius, card, id, s.width, s.height, rng);
             std::array<Vec2, 4> q;
             card_corners(p, q.data());
-            fits = std::none_of(placed.begin(), placed.end(),
-                                [&](const std::array<Vec2, 4>& o) { return quads_overlap(q.data(), o.data()); });
+            fits = std::none_of(placed.begin(), placed.end(), [&](const std::array<Vec2, 4>& o) {
+                return quads_overlap(q.data(), o.data());
+            });
             if (fits) {
                 placed.push_back(q);
                 s.cards.push_back(p);
@@ -106,12 +109,11 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
     // The camera: a mild keystone shared by the whole table, plus a small roll.
     const float tilt = static_cast<float>(sc.perspective * 0.35 / H);
     const double roll = rng.uniform(-3.0, 3.0) * kPi / 180.0;
-    const Mat3 camera = mat3_mul(
-        mat3_translate(W / 2, H / 2),
-        mat3_mul(Mat3{{1, 0, 0, 0, 1, 0, 0, -tilt, 1}},
-                 mat3_mul(mat3_rotate(static_cast<float>(std::cos(roll)),
-                                      static_cast<float>(std::sin(roll))),
-                          mat3_translate(-W / 2, -H / 2))));
+    const Mat3 camera = mat3_mul(mat3_translate(W / 2, H / 2),
+                                 mat3_mul(Mat3{{1, 0, 0, 0, 1, 0, 0, -tilt, 1}},
+                                          mat3_mul(mat3_rotate(static_cast<float>(std::cos(roll)),
+                                                               static_cast<float>(std::sin(roll))),
+                                                   mat3_translate(-W / 2, -H / 2))));
     auto add = [&](float cx, float cy, float card_h, double angle) {
         if (static_cast<int>(s.cards.size()) >= limit) return;
         CardPlacement p;
@@ -125,7 +127,9 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
         s.cards.push_back(p);
     };
     const float h = base_h, w = h * 0.718f, gap = w * 0.12f;
-    const auto jitter = [&] { return rng.uniform(sc.rotation_deg.lo, sc.rotation_deg.hi) * kPi / 180.0; };
+    const auto jitter = [&] {
+        return rng.uniform(sc.rotation_deg.lo, sc.rotation_deg.hi) * kPi / 180.0;
+    };
     const int wanted = static_cast<int>(rng.uniform_int(sc.min_cards, sc.max_cards));
     const int pile = 1 + static_cast<int>(rng.uniform_int(0, 2));
     const int hand = std::max(0, std::min(7, (wanted - pile) / 4));
@@ -203,7 +207,8 @@ SceneSpec compose(const Config& config, const Catalog& catalog, const Background
     s.width = config.frame.width;
     s.height = config.frame.height;
     Rng rng(config.seed, static_cast<uint64_t>(index), kLayoutStream);
-    s.background = static_cast<int32_t>(rng.uniform_int(0, static_cast<int64_t>(backgrounds.size()) - 1));
+    s.background =
+        static_cast<int32_t>(rng.uniform_int(0, static_cast<int64_t>(backgrounds.size()) - 1));
     s.background_level = static_cast<int32_t>(rng.uniform_int(0, kBackgroundLevels - 1));
     const cv::Mat& bg = backgrounds.level(s.background, s.background_level);
     s.crop_x = static_cast<int32_t>(rng.uniform_int(0, std::max(0, bg.cols - s.width)));

@@ -218,10 +218,10 @@ TEST_CASE("to_yaml writes every key in a stable order") {
     CHECK(text.rfind("seed: 1\n", 0) == 0);
     CHECK(text == to_yaml(Config{}));
     const std::vector<std::string> order = {
-        "seed:",          "num_images:",  "threads: auto", "device: auto",
-        "cache_mb: 512",  "output:",      "storage: jpeg", "frame:",
-        "cards:",         "max_pixels:",  "backgrounds:",  "scene:",
-        "kind: random",   "card_height:", "effects:",      "noise: 2"};
+        "seed:",         "num_images:",  "threads: auto", "device: auto",
+        "cache_mb: 512", "output:",      "storage: jpeg", "frame:",
+        "cards:",        "max_pixels:",  "backgrounds:",  "scene:",
+        "kind: random",  "card_height:", "effects:",      "noise: 2"};
     std::size_t at = 0;
     for (const std::string& key : order) {
         const std::size_t found = text.find(key, at);

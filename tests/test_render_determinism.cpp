@@ -80,7 +80,8 @@ TEST_CASE("overlap: avoid places cards that do not overlap") {
             alone[0].cards = {s[0].cards[k]};
             std::vector<Frame> g;
             r->render(alone, g);
-            CHECK(cv::countNonZero(f[0].ids == static_cast<int>(k + 1)) == cv::countNonZero(g[0].ids == 1));
+            CHECK(cv::countNonZero(f[0].ids == static_cast<int>(k + 1)) ==
+                  cv::countNonZero(g[0].ids == 1));
         }
     }
 }

@@ -28,8 +28,9 @@ TEST_CASE("an unrotated, unscaled card at (x, y) has its corners at the box's co
 }
 
 TEST_CASE("the inverse of a homography undoes it") {
-    const Mat3 h = mat3_mul(mat3_translate(30, -7), mat3_mul(Mat3{{1, 0.1f, 0, -0.2f, 1.1f, 0, 0.001f, -0.0005f, 1}},
-                                                          mat3_rotate(0.8f, 0.6f)));
+    const Mat3 h = mat3_mul(
+        mat3_translate(30, -7),
+        mat3_mul(Mat3{{1, 0.1f, 0, -0.2f, 1.1f, 0, 0.001f, -0.0005f, 1}}, mat3_rotate(0.8f, 0.6f)));
     const Mat3 inv = mat3_inverse(h);
     for (float x : {-50.0f, 0.0f, 12.5f, 200.0f})
         for (float y : {-3.0f, 40.0f, 90.0f}) {
@@ -83,12 +84,16 @@ static void corner_distances(const cv::Mat& ids, Vec2 c, double& d_in, double& d
     for (int y = static_cast<int>(c.y) - 3; y <= static_cast<int>(c.y) + 3; ++y)
         for (int x = static_cast<int>(c.x) - 3; x <= static_cast<int>(c.x) + 3; ++x) {
             const double d = square_distance(c.x, c.y, x, y);
-            if (ids.at<uint8_t>(y, x) == 1) d_in = std::min(d_in, d);
-            else d_out = std::min(d_out, d);
+            if (ids.at<uint8_t>(y, x) == 1)
+                d_in = std::min(d_in, d);
+            else
+                d_out = std::min(d_out, d);
         }
 }
 
-TEST_CASE("an axis-aligned card's corners lie on the boundary of its id-buffer region within half a pixel") {
+TEST_CASE(
+    "an axis-aligned card's corners lie on the boundary of its id-buffer region within half a "
+    "pixel") {
     Fixture f(200, 200, 84);
     for (float deg : {0.0f, 90.0f, 180.0f, 270.0f}) {
         SceneSpec s = f.empty_scene();

@@ -65,9 +65,9 @@ struct Fixture {
         p.height = h;
         p.width = h * 100.0f / 140.0f;
         const float a = deg * 3.14159265f / 180.0f;
-        p.pose = mat3_mul(mat3_translate(cx, cy),
-                          mat3_mul(mat3_rotate(std::cos(a), std::sin(a)),
-                                   mat3_translate(-p.width / 2, -p.height / 2)));
+        p.pose =
+            mat3_mul(mat3_translate(cx, cy), mat3_mul(mat3_rotate(std::cos(a), std::sin(a)),
+                                                      mat3_translate(-p.width / 2, -p.height / 2)));
         return p;
     }
 

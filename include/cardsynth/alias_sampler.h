@@ -8,7 +8,7 @@
 namespace cardsynth {
 
 class AliasSampler {
-public:
+  public:
     AliasSampler() = default;
     // Weights need not sum to 1; all must be >= 0 with a positive sum (else std::invalid_argument).
     explicit AliasSampler(const std::vector<double>& weights);
@@ -19,7 +19,7 @@ public:
     // The normalised probability of outcome i (for reports and tests).
     double probability(size_t i) const { return p_[i]; }
 
-private:
+  private:
     std::vector<double> prob_;
     std::vector<int32_t> alias_;
     std::vector<double> p_;

@@ -16,7 +16,7 @@ constexpr int kBackgroundLevels = 3;  // scale factors 1, 1.25, 1.5 of the cover
 constexpr int kBuiltinPlaymats = 6;
 
 class Backgrounds {
-public:
+  public:
     // Loads every image of config.dir (sorted; jpg, png, webp; smaller ones scaled up) or makes
     // the built-in playmats, for frames of `frame`. Throws InputError naming the directory or
     // file when it cannot.
@@ -27,7 +27,7 @@ public:
     const cv::Mat& level(int b, int l) const { return levels_[b][l]; }
     const std::string& name(int b) const { return names_[b]; }
 
-private:
+  private:
     std::vector<std::vector<cv::Mat>> levels_;
     std::vector<std::string> names_;
 };

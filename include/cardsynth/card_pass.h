@@ -39,7 +39,8 @@ inline CardPass plan_card_pass(const CardPlacement& card, int inner_width, int i
     p.pad = base_pad + p.blur_radius;
     p.tex_width = static_cast<float>(inner_width + 2 * p.pad);
     p.tex_height = static_cast<float>(inner_height + 2 * p.pad);
-    const Mat3 card_to_tex{{sx, 0, static_cast<float>(p.pad), 0, sy, static_cast<float>(p.pad), 0, 0, 1}};
+    const Mat3 card_to_tex{
+        {sx, 0, static_cast<float>(p.pad), 0, sy, static_cast<float>(p.pad), 0, 0, 1}};
     p.to_texture = mat3_mul(card_to_tex, mat3_inverse(card.pose));
     if (fx.shadow_opacity > 0) {
         p.shadow_opacity256 = static_cast<uint32_t>(fx.shadow_opacity * 256.0f + 0.5f);
@@ -61,7 +62,8 @@ inline CardPass plan_card_pass(const CardPlacement& card, int inner_width, int i
         hi_y += std::max(0.0f, fx.shadow_dy), lo_y += std::min(0.0f, fx.shadow_dy);
     }
     auto clampi = [](float v, int lo, int hi) {
-        return static_cast<int>(std::max<float>(static_cast<float>(lo), std::min<float>(static_cast<float>(hi), v)));
+        return static_cast<int>(
+            std::max<float>(static_cast<float>(lo), std::min<float>(static_cast<float>(hi), v)));
     };
     p.x0 = clampi(std::floor(lo_x) - 1, 0, width);
     p.y0 = clampi(std::floor(lo_y) - 1, 0, height);

@@ -47,9 +47,9 @@ struct CardsConfig {
     int popularity_max = 0;  // keep ranks <= max; 0 = no upper bound
     double rank_exponent = 0.5;
     double weight_dampening_power = 0.92;  // > 0
-    bool strict = false;  // a skipped card or a card with no popularity row is an error
+    bool strict = false;             // a skipped card or a card with no popularity row is an error
     int64_t max_pixels = 100000000;  // card images declaring more pixels are refused undecoded
-    double corner_radius = 0.045;  // rounded corners, fraction of the card width, 0..0.5
+    double corner_radius = 0.045;    // rounded corners, fraction of the card width, 0..0.5
 };
 
 struct BackgroundsConfig {

@@ -16,7 +16,7 @@ struct IndexRange {
 };
 
 class Coordinator {
-public:
+  public:
     // `done`: the dataset's /done bitmap; `capacity`: each rank's declared images/s;
     // `max_per_round`: a memory cap on one rank's images in a round.
     Coordinator(const std::vector<uint8_t>& done, std::vector<double> capacity,
@@ -30,7 +30,7 @@ public:
     void report(const std::vector<int64_t>& images, const std::vector<double>& busy_seconds);
     double throughput(int rank) const { return rate_[rank]; }
 
-private:
+  private:
     std::vector<IndexRange> missing_;  // runs of zeros of /done, in index order
     size_t cursor_run_ = 0;
     int64_t cursor_ = 0;

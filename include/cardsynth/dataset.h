@@ -57,7 +57,7 @@ struct RoundData {
 };
 
 class DatasetWriter {
-public:
+  public:
     // Creates the file at `path` (which must not exist: the caller decides about overwriting),
     // writes the root attributes, /config and /cards, and creates every dataset at full size,
     // with /done all 0 and `complete` 0. Collective.
@@ -90,7 +90,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     explicit DatasetWriter(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

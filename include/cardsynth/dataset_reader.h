@@ -14,7 +14,7 @@
 namespace cardsynth {
 
 class DatasetReader {
-public:
+  public:
     // Opens read-only; throws DatasetError naming the file when it is missing or not cardsynth/1.
     explicit DatasetReader(const std::string& path);
     ~DatasetReader();
@@ -35,7 +35,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

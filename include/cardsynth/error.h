@@ -16,34 +16,34 @@ enum ExitCode : int {
 };
 
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string& what) : std::runtime_error(what) {}
     virtual int exit_code() const { return kExitFailure; }
 };
 
 // A bad configuration key, type or value, or a bad command line.
 class ConfigError : public Error {
-public:
+  public:
     explicit ConfigError(const std::string& what) : Error(what) {}
     int exit_code() const override { return kExitUsage; }
 };
 
 // An input file (card image, popularity table, background) that cannot be used.
 class InputError : public Error {
-public:
+  public:
     explicit InputError(const std::string& what) : Error(what) {}
     int exit_code() const override { return kExitUsage; }
 };
 
 // Reading or writing the dataset failed.
 class DatasetError : public Error {
-public:
+  public:
     explicit DatasetError(const std::string& what) : Error(what) {}
 };
 
 // The run was stopped by SIGINT, SIGTERM or SIGUSR1 and left a resumable file.
 class Interrupted : public Error {
-public:
+  public:
     explicit Interrupted(const std::string& what) : Error(what) {}
     int exit_code() const override { return kExitInterrupted; }
 };

@@ -10,8 +10,8 @@ namespace cardsynth {
 
 struct GenerateOptions {
     bool resume = false;
-    bool quiet = false;        // no progress lines
-    bool threads_flag = false; // --threads was given (so OMP_NUM_THREADS is not consulted)
+    bool quiet = false;         // no progress lines
+    bool threads_flag = false;  // --threads was given (so OMP_NUM_THREADS is not consulted)
 };
 
 // Throws Error (ConfigError, InputError, DatasetError, Interrupted) with a one-line message; all

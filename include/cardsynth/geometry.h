@@ -23,7 +23,9 @@ struct Mat3 {
     float m[9];
 };
 
-CS_HD Mat3 mat3_identity() { return Mat3{{1, 0, 0, 0, 1, 0, 0, 0, 1}}; }
+CS_HD Mat3 mat3_identity() {
+    return Mat3{{1, 0, 0, 0, 1, 0, 0, 0, 1}};
+}
 
 CS_HD Mat3 mat3_mul(const Mat3& a, const Mat3& b) {
     Mat3 r;
@@ -34,10 +36,16 @@ CS_HD Mat3 mat3_mul(const Mat3& a, const Mat3& b) {
     return r;
 }
 
-CS_HD Mat3 mat3_translate(float tx, float ty) { return Mat3{{1, 0, tx, 0, 1, ty, 0, 0, 1}}; }
-CS_HD Mat3 mat3_scale(float sx, float sy) { return Mat3{{sx, 0, 0, 0, sy, 0, 0, 0, 1}}; }
+CS_HD Mat3 mat3_translate(float tx, float ty) {
+    return Mat3{{1, 0, tx, 0, 1, ty, 0, 0, 1}};
+}
+CS_HD Mat3 mat3_scale(float sx, float sy) {
+    return Mat3{{sx, 0, 0, 0, sy, 0, 0, 0, 1}};
+}
 // Counter-clockwise on screen (y down) for positive cos/sin of the angle.
-CS_HD Mat3 mat3_rotate(float c, float s) { return Mat3{{c, s, 0, -s, c, 0, 0, 0, 1}}; }
+CS_HD Mat3 mat3_rotate(float c, float s) {
+    return Mat3{{c, s, 0, -s, c, 0, 0, 0, 1}};
+}
 
 // Inverse by the adjugate; a singular matrix returns the zero matrix (callers never make one).
 CS_HD Mat3 mat3_inverse(const Mat3& a) {
@@ -106,9 +114,11 @@ CS_HD void sample_bilinear(const TexView& t, float u, float v, uint32_t out[4]) 
     const uint32_t c = load_rgba32(p1), d = load_rgba32(p1 + 4);
     constexpr uint32_t kLanes = 0x00FF00FFu;
     const uint32_t rb = ((a & kLanes) * w00 + (b & kLanes) * w10 + (c & kLanes) * w01 +
-                         (d & kLanes) * w11 + 0x00800080u) >> 8;
+                         (d & kLanes) * w11 + 0x00800080u) >>
+                        8;
     const uint32_t ga = (((a >> 8) & kLanes) * w00 + ((b >> 8) & kLanes) * w10 +
-                         ((c >> 8) & kLanes) * w01 + ((d >> 8) & kLanes) * w11 + 0x00800080u) >> 8;
+                         ((c >> 8) & kLanes) * w01 + ((d >> 8) & kLanes) * w11 + 0x00800080u) >>
+                        8;
     out[0] = rb & 0xFFu;
     out[1] = ga & 0xFFu;
     out[2] = (rb >> 16) & 0xFFu;
@@ -154,8 +164,10 @@ CS_HD bool row_span(const Mat3& inv, float y, float u0, float u1, float v0, floa
     for (int k = 0; k < 4; ++k) {
         if (a[k] > 1e-12f || a[k] < -1e-12f) {
             const float r = -b[k] / a[k];
-            if (a[k] > 0.0f) lo = r > lo ? r : lo;
-            else hi = r < hi ? r : hi;
+            if (a[k] > 0.0f)
+                lo = r > lo ? r : lo;
+            else
+                hi = r < hi ? r : hi;
         } else if (b[k] < 0.0f) {
             return false;
         }
@@ -169,7 +181,9 @@ CS_HD bool row_span(const Mat3& inv, float y, float u0, float u1, float v0, floa
     return *x_lo <= *x_hi;
 }
 
-CS_HD float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
+CS_HD float clamp01(float v) {
+    return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+}
 
 // Coverage of a rounded rectangle [0,w]x[0,h] with corner radius r at point (u, v), with a
 // one-unit ramp across each rounded corner's arc. Textures bake it into their alpha.

@@ -14,7 +14,7 @@ namespace cardsynth {
 
 // MPI_Init_thread(FUNNELED) on construction, MPI_Finalize on destruction.
 class MpiSession {
-public:
+  public:
     MpiSession(int* argc, char*** argv);
     ~MpiSession();
     MpiSession(const MpiSession&) = delete;
@@ -22,7 +22,7 @@ public:
 };
 
 class MpiContext {
-public:
+  public:
     explicit MpiContext(MPI_Comm world = MPI_COMM_WORLD);
     ~MpiContext();
     MpiContext(const MpiContext&) = delete;
@@ -49,7 +49,7 @@ public:
     std::vector<uint64_t> node_or(const std::vector<uint64_t>& mine) const;
     void barrier() const;
 
-private:
+  private:
     MPI_Comm world_;
     MPI_Comm node_ = MPI_COMM_NULL;
     int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;

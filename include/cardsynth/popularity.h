@@ -18,7 +18,8 @@ struct PopularityRow {
 // Parse from text; `origin` names the file in errors (InputError: "popularity.csv:12: rank
 // 'abc' is not an integer"). The format is told by the extension of origin (.json) or content.
 std::vector<PopularityRow> parse_popularity_csv(const std::string& text, const std::string& origin);
-std::vector<PopularityRow> parse_popularity_json(const std::string& text, const std::string& origin);
+std::vector<PopularityRow> parse_popularity_json(const std::string& text,
+                                                 const std::string& origin);
 // Reads and parses a file by its extension (.json, otherwise CSV); unreadable is an InputError.
 std::vector<PopularityRow> load_popularity(const std::string& path);
 

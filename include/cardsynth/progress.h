@@ -8,13 +8,13 @@
 namespace cardsynth {
 
 class Progress {
-public:
+  public:
     // `total`: images this run makes; `quiet`: print nothing.
     Progress(int64_t total, bool quiet);
     void update(int64_t made);
     void finish();
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
     int64_t total_;
     bool quiet_, tty_;

@@ -27,13 +27,13 @@ struct RenderInputs {
     const Config* config = nullptr;
     const Catalog* catalog = nullptr;
     const Backgrounds* backgrounds = nullptr;
-    int threads = 1;          // OpenMP threads for the CPU backend
-    int gpu = 0;              // CUDA device for the CUDA backend
+    int threads = 1;                  // OpenMP threads for the CPU backend
+    int gpu = 0;                      // CUDA device for the CUDA backend
     size_t cache_bytes = 1ull << 30;  // texture cache budget
 };
 
 class Renderer {
-public:
+  public:
     virtual ~Renderer() = default;
     // Renders a batch of scenes; frames.size() becomes scenes.size(). Deterministic: the same
     // scene gives the same frame on the same backend, whatever the batch or thread count.
@@ -49,6 +49,7 @@ std::unique_ptr<TextureCache> make_texture_cache(const RenderInputs& inputs);
 // Throws Error when the CUDA backend is not built or no usable GPU is present.
 std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs& inputs);
 // Device::Auto picks CUDA when built and a GPU is usable, else the CPU (saying so in `why`).
-std::unique_ptr<Renderer> make_renderer(Device device, const RenderInputs& inputs, std::string& why);
+std::unique_ptr<Renderer> make_renderer(Device device, const RenderInputs& inputs,
+                                        std::string& why);
 
 }  // namespace cardsynth

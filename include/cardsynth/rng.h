@@ -17,10 +17,11 @@ constexpr uint64_t splitmix64(uint64_t x) {
 }
 
 class Rng {
-public:
+  public:
     // `stream` separates independent uses for the same image (scene layout, effects, noise).
     Rng(uint64_t seed, uint64_t index, uint64_t stream = 0)
-        : key_(splitmix64(splitmix64(splitmix64(seed) ^ index) ^ (stream * 0xD1B54A32D192ED03ULL))) {}
+        : key_(splitmix64(splitmix64(splitmix64(seed) ^ index) ^
+                          (stream * 0xD1B54A32D192ED03ULL))) {}
 
     uint64_t next_u64() { return splitmix64(key_ ^ (counter_++ * 0x9E3779B97F4A7C15ULL)); }
 
@@ -44,7 +45,7 @@ public:
 
     uint64_t draws() const { return counter_; }
 
-private:
+  private:
     uint64_t key_;
     uint64_t counter_ = 0;
 };

@@ -22,7 +22,7 @@ struct CardPlacement {
 };
 
 struct Effects {
-    float light_strength = 0, light_dx = 0, light_dy = 0;  // brightness gradient along (dx, dy)
+    float light_strength = 0, light_dx = 0, light_dy = 0;    // brightness gradient along (dx, dy)
     float shadow_opacity = 0, shadow_dx = 0, shadow_dy = 0;  // offset in pixels
     float glare_strength = 0, glare_x = 0, glare_y = 0, glare_radius = 1;
     float noise_sigma = 0;
@@ -34,7 +34,7 @@ struct SceneSpec {
     int width = 0, height = 0;
     int32_t background = 0;
     int32_t background_level = 0;
-    int32_t crop_x = 0, crop_y = 0;  // top-left of the frame in the background level
+    int32_t crop_x = 0, crop_y = 0;    // top-left of the frame in the background level
     std::vector<CardPlacement> cards;  // painter's order: the last is on top
     Effects effects;
 };

@@ -38,9 +38,9 @@ CS_HD void shade_pixel(const ShadingParams& p, int x, int y, float glare, uint8_
     const float gain = 1.0f + p.light_strength * (fx * p.light_dx + fy * p.light_dy) * 2.0f;
     float add = p.glare_strength * 255.0f * glare;
     if (p.noise_sigma > 0.0f)
-        add += p.noise_sigma *
-               hashed_normal(p.noise_key, static_cast<uint64_t>(y) * static_cast<uint64_t>(p.width) +
-                                              static_cast<uint64_t>(x));
+        add += p.noise_sigma * hashed_normal(p.noise_key, static_cast<uint64_t>(y) *
+                                                                  static_cast<uint64_t>(p.width) +
+                                                              static_cast<uint64_t>(x));
     for (int c = 0; c < 3; ++c) {
         float v = static_cast<float>(px[c]) * gain + add + 0.5f;
         v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);

@@ -20,14 +20,14 @@ namespace cardsynth {
 constexpr int kTexturePad = 2;
 
 struct CardTexture {
-    cv::Mat rgba;             // premultiplied, (inner_height + 2 pad) rows
-    int inner_width = 0;      // the card's pixels, without the border
+    cv::Mat rgba;         // premultiplied, (inner_height + 2 pad) rows
+    int inner_width = 0;  // the card's pixels, without the border
     int inner_height = 0;
 };
 using TexturePtr = std::shared_ptr<const CardTexture>;
 
 class TextureCache {
-public:
+  public:
     // Level heights go from max_height down by factors of 3/4 while they stay above min_height;
     // a card drawn h pixels high uses the smallest level >= h (the largest level for larger h).
     // `corner_fraction`: rounded-corner radius over card width (cards.corner_radius).
@@ -49,7 +49,7 @@ public:
     size_t budget() const { return budget_; }
     uint64_t misses() const;
 
-private:
+  private:
     using Levels = std::vector<TexturePtr>;
     std::shared_ptr<const Levels> make(int32_t id) const;
 

@@ -37,38 +37,50 @@ struct GenerateFlags {
 };
 
 void add_generate_flags(CLI::App& app, GenerateFlags& f) {
-    app.add_option("--config", f.config_file, "YAML configuration file (configs/default.yaml lists every key)")
+    app.add_option("--config", f.config_file,
+                   "YAML configuration file (configs/default.yaml lists every key)")
         ->check(CLI::ExistingFile);
-    app.add_option("--set", f.sets, "Override any key: KEY=VALUE, KEY a dotted path, VALUE YAML "
-                                    "(--set scene.blur_sigma=[0,1.5]); repeatable, applied last");
+    app.add_option("--set", f.sets,
+                   "Override any key: KEY=VALUE, KEY a dotted path, VALUE YAML "
+                   "(--set scene.blur_sigma=[0,1.5]); repeatable, applied last");
     app.add_option("-n,--num-images", f.num_images, "Images to generate (num_images)");
     app.add_option("--seed", f.seed, "Seed of every random draw (seed)");
     app.add_option("--threads", f.threads,
                    "auto (node cores / ranks on the node; OMP_NUM_THREADS when set), conservative "
                    "(the seed's table, leaving room for training), or N (threads)");
     app.add_option("--device", f.device, "auto | cpu | cuda (device)");
-    app.add_option("-o,--out", f.out, "Output HDF5 file (output.path); written as OUT.partial until complete");
+    app.add_option("-o,--out", f.out,
+                   "Output HDF5 file (output.path); written as OUT.partial until complete");
     app.add_option("--storage", f.storage, "raw | jpeg | png (output.storage)");
     app.add_option("--jpeg-quality", f.jpeg_quality, "JPEG quality 1..100 (output.jpeg_quality)");
     app.add_flag("--masks", f.masks, "Also write /masks, the per-pixel card slot (output.masks)");
     app.add_flag("--overwrite", f.overwrite, "Replace an existing output (output.overwrite)");
     app.add_flag("--resume", f.resume, "Finish OUT.partial: make only the images whose /done is 0");
-    app.add_flag("--strict", f.strict, "A bad card file or a card without popularity is an error (cards.strict)");
+    app.add_flag("--strict", f.strict,
+                 "A bad card file or a card without popularity is an error (cards.strict)");
     app.add_option("--width", f.width, "Frame width in pixels (frame.width)");
     app.add_option("--height", f.height, "Frame height in pixels (frame.height)");
-    app.add_option("--card-dirs", f.card_dirs, "Card image directories, searched recursively "
-                                               "(cards.dirs); none = the built-in deck");
-    app.add_option("--popularity", f.popularity, "Popularity CSV or Scryfall-style JSON (cards.popularity)");
+    app.add_option("--card-dirs", f.card_dirs,
+                   "Card image directories, searched recursively "
+                   "(cards.dirs); none = the built-in deck");
+    app.add_option("--popularity", f.popularity,
+                   "Popularity CSV or Scryfall-style JSON (cards.popularity)");
     app.add_flag("--use-popularity-weights", f.use_popularity_weights,
                  "Draw cards by popularity instead of uniformly (cards.use_popularity_weights)");
-    app.add_option("--popularity-min", f.popularity_min, "Keep cards ranked at least this (cards.popularity_min)");
-    app.add_option("--popularity-max", f.popularity_max, "Keep cards ranked at most this; 0 = no bound (cards.popularity_max)");
-    app.add_option("--dampening", f.dampening, "Sampling weight = base^P (cards.weight_dampening_power)");
-    app.add_option("--backgrounds", f.backgrounds, "Playmat image directory (backgrounds.dir); none = built-in playmats");
+    app.add_option("--popularity-min", f.popularity_min,
+                   "Keep cards ranked at least this (cards.popularity_min)");
+    app.add_option("--popularity-max", f.popularity_max,
+                   "Keep cards ranked at most this; 0 = no bound (cards.popularity_max)");
+    app.add_option("--dampening", f.dampening,
+                   "Sampling weight = base^P (cards.weight_dampening_power)");
+    app.add_option("--backgrounds", f.backgrounds,
+                   "Playmat image directory (backgrounds.dir); none = built-in playmats");
     app.add_option("--scene", f.scene, "random | table (scene.kind)");
     app.add_option("--min-cards", f.min_cards, "Fewest cards per image (scene.min_cards)");
-    app.add_option("--max-cards", f.max_cards, "Most cards per image, and label slots M (scene.max_cards)");
-    app.add_option("--cache-mb", f.cache_mb, "Card texture cache budget per rank in MiB (cache_mb)");
+    app.add_option("--max-cards", f.max_cards,
+                   "Most cards per image, and label slots M (scene.max_cards)");
+    app.add_option("--cache-mb", f.cache_mb,
+                   "Card texture cache budget per rank in MiB (cache_mb)");
     app.add_flag("--quiet", f.quiet, "No progress lines");
 }
 
@@ -114,7 +126,8 @@ void print_info(const std::string& threads_text) {
     log::info(gpu_line(gpus));
     for (size_t i = 0; i < gpus.gpus.size(); ++i) {
         char line[256];
-        std::snprintf(line, sizeof line, "[system] GPU %zu: %s, %.1f GiB", i, gpus.gpus[i].name.c_str(),
+        std::snprintf(line, sizeof line, "[system] GPU %zu: %s, %.1f GiB", i,
+                      gpus.gpus[i].name.c_str(),
                       static_cast<double>(gpus.gpus[i].memory_bytes) / (1 << 30));
         log::info(line);
     }
@@ -122,7 +135,8 @@ void print_info(const std::string& threads_text) {
     log::info(cores_line(cores));
     const char* omp = std::getenv("OMP_NUM_THREADS");
     const std::string omp_env = omp ? omp : "";
-    log::info("[threads] auto: " + std::to_string(choose_threads({ThreadMode::Auto, 0}, cores, 1, omp_env)) +
+    log::info("[threads] auto: " +
+              std::to_string(choose_threads({ThreadMode::Auto, 0}, cores, 1, omp_env)) +
               (omp_env.empty() ? "" : " (OMP_NUM_THREADS=" + omp_env + ")"));
     log::info("[threads] conservative: " +
               std::to_string(choose_threads({ThreadMode::Conservative, 0}, cores, 1, "")));
@@ -141,39 +155,49 @@ int main(int argc, char** argv) {
     {
         MpiContext mpi;
         log::set_speaker(mpi.root());
-        CLI::App app{"cardsynth: synthetic training data for trading-card detectors.\n"
-                     "Composites cards onto playmats and writes every frame with exact labels into\n"
-                     "one HDF5 file (docs/FORMAT.md). Runs alone, under mpirun, or under SLURM.",
-                     "cardsynth"};
+        CLI::App app{
+            "cardsynth: synthetic training data for trading-card detectors.\n"
+            "Composites cards onto playmats and writes every frame with exact labels into\n"
+            "one HDF5 file (docs/FORMAT.md). Runs alone, under mpirun, or under SLURM.",
+            "cardsynth"};
         app.set_version_flag("--version", std::string("cardsynth ") + CARDSYNTH_VERSION);
         app.require_subcommand(1);
 
         std::string info_threads;
-        auto* info = app.add_subcommand("info", "Print the cores and GPUs this process may use and the thread count of each policy");
+        auto* info = app.add_subcommand(
+            "info",
+            "Print the cores and GPUs this process may use and the thread count of each policy");
         info->add_option("--threads", info_threads, "Also show what this setting gives");
 
         GenerateFlags gf;
-        auto* gen = app.add_subcommand("generate", "Generate a dataset (precedence: defaults < --config < flags < --set)");
+        auto* gen = app.add_subcommand(
+            "generate", "Generate a dataset (precedence: defaults < --config < flags < --set)");
         add_generate_flags(*gen, gf);
 
         std::string preview_file, preview_out = "preview.png";
         int preview_count = 6;
         int64_t preview_start = 0;
-        auto* prev = app.add_subcommand("preview", "Draw a contact sheet of images with their labels");
+        auto* prev =
+            app.add_subcommand("preview", "Draw a contact sheet of images with their labels");
         prev->add_option("FILE", preview_file, "Dataset file")->required();
         prev->add_option("--out", preview_out, "PNG to write")->capture_default_str();
-        prev->add_option("--count", preview_count, "Images on the sheet")->capture_default_str()->check(CLI::Range(1, 64));
+        prev->add_option("--count", preview_count, "Images on the sheet")
+            ->capture_default_str()
+            ->check(CLI::Range(1, 64));
         prev->add_option("--start", preview_start, "First image index")->capture_default_str();
 
         std::string inspect_file;
-        auto* insp = app.add_subcommand("inspect", "Describe a dataset: schema, counts, storage, completion, popularity");
+        auto* insp = app.add_subcommand(
+            "inspect", "Describe a dataset: schema, counts, storage, completion, popularity");
         insp->add_option("FILE", inspect_file, "Dataset file")->required();
 
         try {
             app.parse(argc, argv);
         } catch (const CLI::ParseError& e) {
-            if (mpi.root()) code = app.exit(e);
-            else code = e.get_exit_code();
+            if (mpi.root())
+                code = app.exit(e);
+            else
+                code = e.get_exit_code();
             return code == 0 ? 0 : kExitUsage;
         }
         try {
@@ -190,8 +214,10 @@ int main(int argc, char** argv) {
             } else if (*prev) {
                 mpi.agree([&] {
                     if (!mpi.root()) return;
-                    const int n = write_preview(preview_file, preview_out, preview_count, preview_start);
-                    log::info("[preview] " + std::to_string(n) + " images with their labels in '" + preview_out + "'");
+                    const int n =
+                        write_preview(preview_file, preview_out, preview_count, preview_start);
+                    log::info("[preview] " + std::to_string(n) + " images with their labels in '" +
+                              preview_out + "'");
                 });
             } else if (*insp) {
                 mpi.agree([&] {
