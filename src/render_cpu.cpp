@@ -129,31 +129,15 @@ class CpuRenderer : public Renderer {
 
   private:
     static void shade(const SceneSpec& scene, cv::Mat& rgb) {
-        const Effects& fx = scene.effects;
-        ShadingParams p{
-            fx.light_strength,
-            fx.light_dx,
-            fx.light_dy,
-            fx.glare_strength,
-            fx.glare_x,
-            fx.glare_y,
-            1.0f / (fx.glare_radius * fx.glare_radius),
-            fx.noise_sigma,
-            splitmix64(scene.seed ^ splitmix64(static_cast<uint64_t>(scene.index) + 0x5eed)),
-            scene.width,
-            scene.height};
+        const ShadingParams p = shading_params(scene);
         if (!shading_active(p)) return;
-        // exp(-d^2/r^2) factors into a row term and a column term.
-        std::vector<float> gx(scene.width, 0.0f), gy(scene.height, 0.0f);
+        std::vector<float> gx, gy;
         if (p.glare_strength > 0) {
-            for (int x = 0; x < scene.width; ++x) {
-                const float d = x + 0.5f - p.glare_x;
-                gx[x] = std::exp(-d * d * p.glare_inv_r2);
-            }
-            for (int y = 0; y < scene.height; ++y) {
-                const float d = y + 0.5f - p.glare_y;
-                gy[y] = std::exp(-d * d * p.glare_inv_r2);
-            }
+            append_glare_profile(p.glare_x, p.glare_inv_r2, scene.width, gx);
+            append_glare_profile(p.glare_y, p.glare_inv_r2, scene.height, gy);
+        } else {
+            gx.assign(scene.width, 0.0f);
+            gy.assign(scene.height, 0.0f);
         }
         for (int y = 0; y < scene.height; ++y) {
             uint8_t* row = rgb.ptr<uint8_t>(y);

@@ -499,32 +499,14 @@ class CudaRenderer : public Renderer {
             }
 
             // The shading parameters and glare tables exactly as render_cpu makes them.
-            const Effects& fx = scene.effects;
-            im.shading = ShadingParams{
-                fx.light_strength,
-                fx.light_dx,
-                fx.light_dy,
-                fx.glare_strength,
-                fx.glare_x,
-                fx.glare_y,
-                1.0f / (fx.glare_radius * fx.glare_radius),
-                fx.noise_sigma,
-                splitmix64(scene.seed ^ splitmix64(static_cast<uint64_t>(scene.index) + 0x5eed)),
-                W,
-                H};
+            im.shading = shading_params(scene);
             im.shade = shading_active(im.shading) ? 1 : 0;
             im.glare_offset = -1;
             if (im.shade && im.shading.glare_strength > 0) {
                 im.glare_offset = static_cast<int>(glare.size());
                 const ShadingParams& p = im.shading;
-                for (int x = 0; x < W; ++x) {
-                    const float d = x + 0.5f - p.glare_x;
-                    glare.push_back(std::exp(-d * d * p.glare_inv_r2));
-                }
-                for (int y = 0; y < H; ++y) {
-                    const float d = y + 0.5f - p.glare_y;
-                    glare.push_back(std::exp(-d * d * p.glare_inv_r2));
-                }
+                append_glare_profile(p.glare_x, p.glare_inv_r2, W, glare);
+                append_glare_profile(p.glare_y, p.glare_inv_r2, H, glare);
             }
             images.push_back(im);
         }

@@ -2,10 +2,12 @@
 // soft glare spot and sensor noise. Shadows are drawn with the cards (render_cpu, render_cuda).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "cardsynth/geometry.h"
 #include "cardsynth/rng.h"
+#include "cardsynth/scene.h"
 
 namespace cardsynth {
 
@@ -45,6 +47,33 @@ CS_HD void shade_pixel(const ShadingParams& p, int x, int y, float glare, uint8_
         float v = static_cast<float>(px[c]) * gain + add + 0.5f;
         v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
         px[c] = static_cast<uint8_t>(v);
+    }
+}
+
+// The shading of a scene, as both backends take it (host only).
+inline ShadingParams shading_params(const SceneSpec& scene) {
+    const Effects& fx = scene.effects;
+    return ShadingParams{
+        fx.light_strength,
+        fx.light_dx,
+        fx.light_dy,
+        fx.glare_strength,
+        fx.glare_x,
+        fx.glare_y,
+        1.0f / (fx.glare_radius * fx.glare_radius),
+        fx.noise_sigma,
+        splitmix64(scene.seed ^ splitmix64(static_cast<uint64_t>(scene.index) + 0x5eed)),
+        scene.width,
+        scene.height};
+}
+
+// exp(-d^2/r^2) factors into a row term and a column term: the term at each of n pixel centres
+// along one axis, appended to `out` (host only, with std::exp, so both backends get the same).
+template <typename Vector>
+void append_glare_profile(float centre, float inv_r2, int n, Vector& out) {
+    for (int i = 0; i < n; ++i) {
+        const float d = static_cast<float>(i) + 0.5f - centre;
+        out.push_back(std::exp(-d * d * inv_r2));
     }
 }
 
