@@ -3,13 +3,16 @@
 // and blends (no full-frame temporaries per card; blur works on the small texture).
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include <omp.h>
 #include <opencv2/imgproc.hpp>
 
 #include "cardsynth/card_pass.h"
+#include "cardsynth/composite_row.h"
 #include "cardsynth/error.h"
+#include "cardsynth/gaussian_fixed.h"
 #include "cardsynth/render.h"
 #include "cardsynth/shading.h"
 #include "cardsynth/texture_cache.h"
@@ -57,7 +60,11 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
 
 class CpuRenderer : public Renderer {
   public:
-    explicit CpuRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {}
+    explicit CpuRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {
+        // Every render thread already runs one image; OpenCV's own pool inside a resize or a
+        // blur would only oversubscribe the cores and spin.
+        cv::setNumThreads(1);
+    }
 
     void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) override {
         frames.resize(scenes.size());
@@ -96,12 +103,9 @@ class CpuRenderer : public Renderer {
             const TexturePtr sharp = cache_->get(card.card_id, level);
             const CardPass pass = plan_card_pass(card, sharp->inner_width, sharp->inner_height,
                                                  kTexturePad, scene.effects, W, H);
-            const TexturePtr tex =
-                pass.blur_radius > 0
-                    ? cache_->get_blurred(card.card_id, level, pass.blur_sigma, pass.blur_radius)
-                    : sharp;
-            const TexView view{tex->rgba.data, tex->rgba.cols, tex->rgba.rows,
-                               static_cast<int>(tex->rgba.step[0])};
+            TexView view{sharp->rgba.data, sharp->rgba.cols, sharp->rgba.rows,
+                         static_cast<int>(sharp->rgba.step[0])};
+            if (pass.blur_radius > 0) view = blur(view, pass.blur_sigma, pass.blur_radius);
             if (pass.shadow_opacity256) {
                 const uint32_t op = pass.shadow_opacity256;
                 for_each_covered(
@@ -115,6 +119,26 @@ class CpuRenderer : public Renderer {
             const float pad = static_cast<float>(pass.pad);
             uint8_t* ids = frame.ids.data;
             const size_t ids_stride = frame.ids.step[0];
+            const float* m = pass.to_texture.m;
+            if (m[6] == 0.0f && m[7] == 0.0f) {
+                for (int y = pass.y0; y < pass.y1; ++y) {
+                    int xa, xb;
+                    if (!row_span(pass.to_texture, static_cast<float>(y), 0.0f, view.width, 0.0f,
+                                  view.height, &xa, &xb))
+                        continue;
+                    RowJob job{view,
+                               m,
+                               static_cast<float>(y) + 0.5f,
+                               std::max(xa, 0),
+                               std::min(xb, W - 1),
+                               rgb + static_cast<size_t>(y) * stride,
+                               ids + static_cast<size_t>(y) * ids_stride,
+                               slot,
+                               pad};
+                    if (job.xa <= job.xb) composite_row(job);
+                }
+                continue;
+            }
             for_each_covered(
                 view, pass.to_texture, pass, W,
                 [&](uint8_t* px, const uint32_t* s, int x, int y, float u, float v) {
@@ -128,6 +152,27 @@ class CpuRenderer : public Renderer {
     }
 
   private:
+    // The texture blurred by `sigma` (a multiple of 1 / kBlurSteps texture pixels) with a
+    // (2 radius + 1)-tap kernel, its border grown by `radius`, into this thread's scratch: a blur
+    // of a card-sized texture costs less than finding it again in a cache.
+    static TexView blur(const TexView& sharp, float sigma, int radius) {
+        struct Scratch {
+            GaussianScratch gauss;
+            std::vector<uint8_t> pixels;
+            std::unordered_map<int, std::vector<uint16_t>> taps;  // by sigma in steps
+        };
+        thread_local Scratch scratch;
+        const int key = static_cast<int>(std::lround(sigma * kBlurSteps));
+        auto it = scratch.taps.find(key);
+        if (it == scratch.taps.end())
+            it = scratch.taps.emplace(key, gaussian_taps_q8(2 * radius + 1, sigma)).first;
+        const int w = sharp.width + 2 * radius, h = sharp.height + 2 * radius;
+        scratch.pixels.resize(static_cast<size_t>(w) * h * 4);
+        gaussian_blur_rgba(sharp.data, sharp.width, sharp.height, sharp.stride, radius,
+                           it->second.data(), scratch.pixels.data(), w * 4, scratch.gauss);
+        return TexView{scratch.pixels.data(), w, h, w * 4};
+    }
+
     static void shade(const SceneSpec& scene, cv::Mat& rgb) {
         const ShadingParams p = shading_params(scene);
         if (!shading_active(p)) return;

@@ -56,17 +56,6 @@ CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_frac
     return t;
 }
 
-CardTexture blur_card_texture(const CardTexture& sharp, float sigma, int radius) {
-    CardTexture t;
-    cv::copyMakeBorder(sharp.rgba, t.rgba, radius, radius, radius, radius, cv::BORDER_CONSTANT,
-                       cv::Scalar::all(0));
-    const int ksize = 2 * radius + 1;
-    cv::GaussianBlur(t.rgba, t.rgba, cv::Size(ksize, ksize), sigma, sigma, cv::BORDER_CONSTANT);
-    t.inner_width = sharp.inner_width;
-    t.inner_height = sharp.inner_height;
-    return t;
-}
-
 TextureCache::TextureCache(const Catalog& catalog, double min_height, double max_height,
                            size_t budget_bytes, float corner_fraction)
     : catalog_(catalog), budget_(budget_bytes), corner_fraction_(corner_fraction) {
@@ -118,39 +107,9 @@ TexturePtr TextureCache::get(int32_t id, int level) {
     return (*levels)[level];
 }
 
-TexturePtr TextureCache::get_blurred(int32_t id, int level, float sigma, int radius) {
-    const int64_t key = (static_cast<int64_t>(id) * 64 + level) * 256 +
-                        static_cast<int64_t>(std::lround(sigma * 4.0f));
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto it = blurred_.find(key);
-        if (it != blurred_.end()) {
-            blurred_lru_.splice(blurred_lru_.begin(), blurred_lru_, it->second.pos);
-            return it->second.texture;
-        }
-    }
-    const TexturePtr sharp = get(id, level);
-    auto t = std::make_shared<const CardTexture>(blur_card_texture(*sharp, sigma, radius));
-    const size_t bytes = t->rgba.total() * t->rgba.elemSize();
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = blurred_.find(key);
-    if (it != blurred_.end()) return it->second.texture;
-    blurred_lru_.push_front(key);
-    blurred_.emplace(key, BlurredEntry{t, blurred_lru_.begin(), bytes});
-    used_ += bytes;
-    evict_locked();
-    return t;
-}
-
-// Evicts blurred textures first (cheap to remake), then whole cards, least recent first;
-// callers hold shared pointers, so an evicted texture in use survives until they are done.
+// Evicts whole cards, least recent first; callers hold shared pointers, so an evicted texture
+// in use survives until they are done.
 void TextureCache::evict_locked() {
-    while (used_ > budget_ && !blurred_lru_.empty()) {
-        auto v = blurred_.find(blurred_lru_.back());
-        blurred_lru_.pop_back();
-        used_ -= v->second.bytes;
-        blurred_.erase(v);
-    }
     while (used_ > budget_ && lru_.size() > 1) {
         const int32_t victim = lru_.back();
         lru_.pop_back();

@@ -1,8 +1,9 @@
 // The Gaussian blur of an 8-bit texture exactly as OpenCV's cv::GaussianBlur computes it for
 // CV_8U with BORDER_CONSTANT: a fixed-point kernel (taps with 8 fractional bits summing to 256,
 // from OpenCV's bit-exact kernel and its error-diffusion rounding), exact integer sums, one
-// rounding at the end. The CPU renderer blurs with OpenCV; the CUDA backend runs these
-// functions, so both blur to the same bytes and the id buffers (alpha >= 128) agree.
+// rounding at the end. The CPU renderer runs gaussian_blur_rgba (the same sums, a row at a time,
+// so that they vectorise); the CUDA backend runs the per-pixel functions below; both blur to the
+// same bytes as OpenCV, and the id buffers (alpha >= 128) agree.
 #pragma once
 
 #include <algorithm>
@@ -75,5 +76,22 @@ CS_HD uint8_t gaussian_column_sum(const uint16_t* rows, int row_stride, int h, i
     const uint32_t v = (s + 32768u) >> 16;
     return static_cast<uint8_t>(v > 255u ? 255u : v);
 }
+
+#if !defined(__CUDACC__)
+// Work rows reused from one blur to the next, one per thread, so a blur allocates nothing.
+struct GaussianScratch {
+    std::vector<uint8_t> padded_row;
+    std::vector<uint16_t> rows;
+    std::vector<uint32_t> sums;
+};
+
+// The blur of a w x h RGBA8 image (`src`, `src_stride` bytes per row) padded by r transparent
+// pixels on each side, into dst ((w + 2r) x (h + 2r) pixels, `dst_stride` bytes per row): the
+// same bytes as cv::GaussianBlur with a (2r + 1)-tap kernel `taps` (gaussian_taps_q8) on the
+// image bordered by r zeros, and as gaussian_row_sum / gaussian_column_sum pixel by pixel.
+void gaussian_blur_rgba(const uint8_t* src, int w, int h, int src_stride, int r,
+                        const uint16_t* taps, uint8_t* dst, int dst_stride,
+                        GaussianScratch& scratch);
+#endif
 
 }  // namespace cardsynth

@@ -41,10 +41,6 @@ class TextureCache {
     // cached together; least recently used cards are evicted beyond the budget. Thread-safe.
     TexturePtr get(int32_t id, int level);
 
-    // Card `id` at `level` blurred by `sigma` texture pixels (a multiple of 1 / kBlurSteps) with a
-    // kernel of half-width `radius`, its border grown by `radius`: made once, then cached.
-    TexturePtr get_blurred(int32_t id, int level, float sigma, int radius);
-
     size_t bytes_used() const;
     size_t budget() const { return budget_; }
     uint64_t misses() const;
@@ -65,14 +61,6 @@ class TextureCache {
         size_t bytes;
     };
     std::unordered_map<int32_t, Entry> entries_;
-    // Blurred textures, keyed by (id, level, sigma step), in an LRU of their own.
-    std::list<int64_t> blurred_lru_;
-    struct BlurredEntry {
-        TexturePtr texture;
-        std::list<int64_t>::iterator pos;
-        size_t bytes;
-    };
-    std::unordered_map<int64_t, BlurredEntry> blurred_;
     size_t used_ = 0;
     void evict_locked();
     uint64_t misses_ = 0;
@@ -82,8 +70,5 @@ class TextureCache {
 // `corner_fraction` x width into it, and scales it to `height` rows (area filter). Exposed so
 // that the CUDA backend uploads exactly what the CPU samples.
 CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction);
-// A texture blurred as the CPU renderer draws it: its border grown by `radius` transparent
-// pixels, then a Gaussian of `sigma` with a (2 radius + 1)-tap kernel (OpenCV's 8-bit path).
-CardTexture blur_card_texture(const CardTexture& sharp, float sigma, int radius);
 
 }  // namespace cardsynth
