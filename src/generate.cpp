@@ -29,6 +29,7 @@
 #include "cardsynth/scene.h"
 #include "cardsynth/signals.h"
 #include "cardsynth/system.h"
+#include "cardsynth/worker_thread.h"
 
 namespace fs = std::filesystem;
 
@@ -228,13 +229,70 @@ void reset_round(RoundData& rd, IndexRange range, const Config& c) {
     rd.masks.assign(c.output.masks ? n * px : 0, 0);
 }
 
-// Makes images [range) into `rd`, in batches of a few per thread so that frames stay few.
-void make_images(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
-                 Renderer& renderer, int threads, IndexRange range, RoundData& rd, StageTimes& t) {
-    reset_round(rd, range, c);
+// Image j of the round (index range.begin + j): labels into `rd`, and the mask.
+void keep_labels(const Config& c, const SceneSpec& scene, const Frame& frame, int64_t j,
+                 RoundData& rd) {
+    store_labels(compute_labels(scene, frame.ids), j, c.scene.max_cards, rd);
+    if (c.output.masks) {
+        const size_t px = static_cast<size_t>(c.frame.width) * c.frame.height;
+        std::copy(frame.ids.data, frame.ids.data + px, rd.masks.begin() + j * px);
+    }
+}
+
+void keep_pixels(const Config& c, const Frame& frame, int64_t j, RoundData& rd) {
+    if (c.output.storage == Storage::Raw) {
+        const size_t bytes = static_cast<size_t>(c.frame.width) * c.frame.height * 3;
+        std::copy(frame.rgb.data, frame.rgb.data + bytes, rd.raw.begin() + j * bytes);
+    } else {
+        encode_image(frame.rgb, c.output.storage, c.output.jpeg_quality, rd.encoded[j]);
+    }
+}
+
+// A renderer that draws on the calling thread: each thread takes an image from scene to stored
+// bytes in its own frame, so no thread waits for another inside a round.
+void make_images_per_thread(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
+                            Renderer& renderer, int threads, IndexRange range, RoundData& rd,
+                            StageTimes& t) {
+    const int64_t n = range.size();
+    std::vector<std::string> errors(static_cast<size_t>(n));
+    double sample_s = 0, render_s = 0, labels_s = 0, encode_s = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sample_s, render_s, labels_s, encode_s)
+    {
+        static thread_local Frame frame;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t j = 0; j < n; ++j) {
+            try {
+                double t0 = thread_cpu();
+                const SceneSpec scene = compose(c, catalog, backgrounds, range.begin + j);
+                double t1 = thread_cpu();
+                sample_s += t1 - t0;
+                renderer.render_one(scene, frame);
+                t0 = thread_cpu();
+                render_s += t0 - t1;
+                keep_labels(c, scene, frame, j, rd);
+                t1 = thread_cpu();
+                labels_s += t1 - t0;
+                keep_pixels(c, frame, j, rd);
+                encode_s += thread_cpu() - t1;
+            } catch (const std::exception& e) {
+                errors[j] = e.what();
+            }
+        }
+    }
+    t.sample += sample_s;
+    t.render += render_s;
+    t.labels += labels_s;
+    t.encode += encode_s;
+    for (const std::string& e : errors)
+        if (!e.empty()) throw Error(e);
+}
+
+// A batch renderer (CUDA): scenes for a few images per thread, one render() call, then labels
+// and encoding in parallel.
+void make_images_batched(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
+                         Renderer& renderer, int threads, IndexRange range, RoundData& rd,
+                         StageTimes& t) {
     const int64_t batch = std::max(2, 2 * threads);
-    const int M = c.scene.max_cards;
-    const size_t px = static_cast<size_t>(c.frame.width) * c.frame.height;
     std::vector<SceneSpec> scenes;
     std::vector<Frame> frames;
     for (int64_t b = range.begin; b < range.end; b += batch) {
@@ -252,22 +310,25 @@ void make_images(const Config& c, const Catalog& catalog, const Backgrounds& bac
         for (int i = 0; i < m; ++i) {
             const int64_t j = b + i - range.begin;
             double s0 = thread_cpu();
-            store_labels(compute_labels(scenes[i], frames[i].ids), j, M, rd);
-            if (c.output.masks)
-                std::copy(frames[i].ids.data, frames[i].ids.data + px, rd.masks.begin() + j * px);
+            keep_labels(c, scenes[i], frames[i], j, rd);
             labels_s += thread_cpu() - s0;
             s0 = thread_cpu();
-            if (c.output.storage == Storage::Raw) {
-                const cv::Mat& rgb = frames[i].rgb;
-                std::copy(rgb.data, rgb.data + px * 3, rd.raw.begin() + j * px * 3);
-            } else {
-                encode_image(frames[i].rgb, c.output.storage, c.output.jpeg_quality, rd.encoded[j]);
-            }
+            keep_pixels(c, frames[i], j, rd);
             encode_s += thread_cpu() - s0;
         }
         t.labels += labels_s;
         t.encode += encode_s;
     }
+}
+
+// Makes images [range) into `rd`.
+void make_images(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
+                 Renderer& renderer, int threads, IndexRange range, RoundData& rd, StageTimes& t) {
+    reset_round(rd, range, c);
+    if (renderer.renders_per_thread())
+        make_images_per_thread(c, catalog, backgrounds, renderer, threads, range, rd, t);
+    else
+        make_images_batched(c, catalog, backgrounds, renderer, threads, range, rd, t);
 }
 
 // The cores of this node that its ranks may use: the union of their affinity masks (mpirun may
@@ -428,7 +489,25 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     Progress progress(to_make, options.quiet || !mpi.root());
     const auto rounds_start = Clock::now();
     StageTimes times;
-    RoundData rd;
+    // Round k renders on the worker thread into one RoundData while the main thread writes
+    // round k - 1 from the other, so the cores stay busy while HDF5 writes.
+    RoundData rds[2];
+    int cur = 0;           // rds[cur] is the one the next round renders into
+    bool pending = false;  // rds[1 - cur] holds a rendered round not written yet
+    WorkerThread worker;
+    const auto write_pending = [&] {
+        if (!pending) return;
+        pending = false;
+        const double w0 = thread_cpu();
+        mpi.agree([&] {
+            try {
+                writer->write_round(rds[1 - cur]);
+            } catch (const DatasetError& e) {
+                throw DatasetError(explain_write_failure(config, e.what()));
+            }
+        });
+        times.write += thread_cpu() - w0;
+    };
     int64_t made_total = 0, mine_total = 0;
     double busy_total = 0;
     std::vector<int64_t> range_buf(2 * mpi.size());
@@ -438,6 +517,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         MPI_Bcast(&finished, 1, MPI_INT, 0, mpi.comm());
         if (finished) break;
         if (mpi.any(stop_signal() != 0)) {
+            write_pending();
             writer->close();
             throw Interrupted(std::string("stopped by ") + signal_name(stop_signal()) + " after " +
                               std::to_string(made_total) + " images; '" + part +
@@ -450,9 +530,10 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         }
         MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
         const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
-        // Busy time is this rank's own work, measured before agree() waits for the others.
+        // Busy time is this rank's own rendering, measured on the worker.
         double busy = 0;
-        mpi.agree([&] {
+        RoundData& rd = rds[cur];
+        worker.start([&] {
             const auto t0 = Clock::now();
             make_images(config, catalog, backgrounds, *renderer, threads, mine, rd, times);
             if (slow > 1.0 && mine.size() > 0)
@@ -460,15 +541,19 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
                     std::chrono::duration<double>(seconds_since(t0) * (slow - 1.0)));
             busy = seconds_since(t0);
         });
-        const double w0 = process_cpu();
-        mpi.agree([&] {
+        try {
+            write_pending();
+        } catch (...) {
+            // Every rank throws the write's error; what the round did no longer matters.
             try {
-                writer->write_round(rd);
-            } catch (const DatasetError& e) {
-                throw DatasetError(explain_write_failure(config, e.what()));
+                worker.wait();
+            } catch (...) {
             }
-        });
-        times.write += process_cpu() - w0;
+            throw;
+        }
+        mpi.agree([&] { worker.wait(); });
+        cur = 1 - cur;
+        pending = true;
         const auto busy_all = mpi.allgather(busy);
         const auto images_all = mpi.allgather(static_cast<double>(mine.size()));
         std::vector<int64_t> images(mpi.size());
@@ -479,6 +564,7 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         busy_total += busy;
         progress.update(made_total);
     }
+    write_pending();
     mpi.agree([&] { writer->finish(); });
     writer.reset();
     mpi.agree([&] {

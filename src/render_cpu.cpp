@@ -86,8 +86,11 @@ class CpuRenderer : public Renderer {
         return "cpu";
     }
 
-    // Exposed for the CUDA backend's parity and for tests through render().
-    void render_one(const SceneSpec& scene, Frame& frame) {
+    bool renders_per_thread() const override {
+        return true;
+    }
+
+    void render_one(const SceneSpec& scene, Frame& frame) override {
         const int W = scene.width, H = scene.height;
         frame.rgb.create(H, W, CV_8UC3);
         frame.ids.create(H, W, CV_8UC1);

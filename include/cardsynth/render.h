@@ -38,6 +38,16 @@ class Renderer {
     // Renders a batch of scenes; frames.size() becomes scenes.size(). Deterministic: the same
     // scene gives the same frame on the same backend, whatever the batch or thread count.
     virtual void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) = 0;
+    // Whether render_one may run on several threads at once, each with its own frame, so that
+    // a caller can take each image from scene to encoded bytes on one thread. The CPU backend
+    // can; a batch backend (CUDA) cannot and renders through render().
+    virtual bool renders_per_thread() const { return false; }
+    // One scene on the calling thread, into `frame` (reused when its size already fits).
+    virtual void render_one(const SceneSpec& scene, Frame& frame) {
+        std::vector<Frame> frames;
+        render({scene}, frames);
+        frame = std::move(frames.front());
+    }
     // "cpu" or "cuda:N (NAME)".
     virtual std::string name() const = 0;
 };
