@@ -9,9 +9,11 @@
 
 namespace cardsynth {
 
-CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction) {
+namespace {
+
+// Premultiplied before scaling, so transparent pixels lend no colour to their neighbours.
+cv::Mat premultiply(const cv::Mat& rgba) {
     CV_Assert(rgba.type() == CV_8UC4 && !rgba.empty());
-    // Premultiply before scaling, so transparent pixels lend no colour to their neighbours.
     cv::Mat premul(rgba.size(), CV_8UC4);
     for (int y = 0; y < rgba.rows; ++y) {
         const uint8_t* s = rgba.ptr<uint8_t>(y);
@@ -24,12 +26,20 @@ CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_frac
             d[3] = static_cast<uint8_t>(a);
         }
     }
+    return premul;
+}
+
+CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float corner_fraction) {
     const int width = std::max(
-        1, static_cast<int>(std::lround(static_cast<double>(rgba.cols) * height / rgba.rows)));
-    cv::Mat scaled;
-    const bool shrink = height < rgba.rows;
+        1, static_cast<int>(std::lround(static_cast<double>(premul.cols) * height / premul.rows)));
+    // Scaled straight into the inside of the bordered texture.
+    CardTexture t;
+    t.rgba = cv::Mat::zeros(height + 2 * kTexturePad, width + 2 * kTexturePad, CV_8UC4);
+    cv::Mat scaled = t.rgba(cv::Rect(kTexturePad, kTexturePad, width, height));
+    const bool shrink = height < premul.rows;
     cv::resize(premul, scaled, cv::Size(width, height), 0, 0,
                shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    CV_Assert(scaled.data == t.rgba.data + t.rgba.step[0] * kTexturePad + 4 * kTexturePad);
     // Corners at the final resolution, so that their edge ramp is one texture pixel wide.
     const float r = corner_fraction * static_cast<float>(width);
     if (r > 0) {
@@ -48,12 +58,15 @@ CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_frac
             }
         }
     }
-    CardTexture t;
-    cv::copyMakeBorder(scaled, t.rgba, kTexturePad, kTexturePad, kTexturePad, kTexturePad,
-                       cv::BORDER_CONSTANT, cv::Scalar::all(0));
     t.inner_width = width;
     t.inner_height = height;
     return t;
+}
+
+}  // namespace
+
+CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction) {
+    return texture_from_premultiplied(premultiply(rgba), height, corner_fraction);
 }
 
 TextureCache::TextureCache(const Catalog& catalog, double min_height, double max_height,
@@ -75,11 +88,11 @@ int TextureCache::level_for_height(double on_screen_height) const {
 }
 
 std::shared_ptr<const TextureCache::Levels> TextureCache::make(int32_t id) const {
-    const cv::Mat rgba = catalog_.load_rgba(id, heights_.front());
+    const cv::Mat premul = premultiply(catalog_.load_rgba(id, heights_.front()));
     auto levels = std::make_shared<Levels>();
     for (int h : heights_)
         levels->push_back(
-            std::make_shared<CardTexture>(make_card_texture(rgba, h, corner_fraction_)));
+            std::make_shared<CardTexture>(texture_from_premultiplied(premul, h, corner_fraction_)));
     return levels;
 }
 

@@ -1,9 +1,9 @@
 // The Gaussian blur of an 8-bit texture exactly as OpenCV's cv::GaussianBlur computes it for
 // CV_8U with BORDER_CONSTANT: a fixed-point kernel (taps with 8 fractional bits summing to 256,
 // from OpenCV's bit-exact kernel and its error-diffusion rounding), exact integer sums, one
-// rounding at the end. The CPU renderer runs gaussian_blur_rgba (the same sums, a row at a time,
-// so that they vectorise); the CUDA backend runs the per-pixel functions below; both blur to the
-// same bytes as OpenCV, and the id buffers (alpha >= 128) agree.
+// rounding at the end. The CPU renderer runs gaussian_blur_rgba (the same sums, blocks of a row at
+// a time, so that they vectorise); the CUDA backend runs the per-pixel functions below; both blur
+// to the same bytes as OpenCV, and the id buffers (alpha >= 128) agree.
 #pragma once
 
 #include <algorithm>
@@ -82,7 +82,6 @@ CS_HD uint8_t gaussian_column_sum(const uint16_t* rows, int row_stride, int h, i
 struct GaussianScratch {
     std::vector<uint8_t> padded_row;
     std::vector<uint16_t> rows;
-    std::vector<uint32_t> sums;
 };
 
 // The blur of a w x h RGBA8 image (`src`, `src_stride` bytes per row) padded by r transparent
