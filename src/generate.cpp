@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -248,22 +249,50 @@ void keep_pixels(const Config& c, const Frame& frame, int64_t j, RoundData& rd) 
     }
 }
 
+// What a rank does in one round: its range, the time by which it must stop starting images,
+// and the test hook's slow-down.
+struct RoundPlan {
+    IndexRange range;
+    Clock::time_point deadline;
+    double slow = 1.0;
+};
+
+// CARDSYNTH_TEST_SLOW_RANK: this image took `slow` times as long.
+void slow_down(double slow, Clock::time_point image_start) {
+    if (slow > 1.0)
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>(seconds_since(image_start) * (slow - 1.0)));
+}
+
 // A renderer that draws on the calling thread: each thread takes an image from scene to stored
-// bytes in its own frame, so no thread waits for another inside a round.
-void make_images_per_thread(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
-                            Renderer& renderer, int threads, IndexRange range, RoundData& rd,
-                            StageTimes& t) {
-    const int64_t n = range.size();
+// bytes in its own frame, so no thread waits for another inside a round. Returns how many
+// images of the range, from its start, were made before the deadline.
+int64_t make_images_per_thread(const Config& c, const Catalog& catalog,
+                               const Backgrounds& backgrounds, Renderer& renderer, int threads,
+                               const RoundPlan& plan, RoundData& rd, StageTimes& t) {
+    const int64_t n = plan.range.size();
     std::vector<std::string> errors(static_cast<size_t>(n));
+    // The first image not started by the deadline; the dynamic schedule hands images out in
+    // order, so every image before it is made.
+    std::atomic<int64_t> stop{n};
     double sample_s = 0, render_s = 0, labels_s = 0, encode_s = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : sample_s, render_s, labels_s, encode_s)
     {
         static thread_local Frame frame;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t j = 0; j < n; ++j) {
+            if (j >= stop.load(std::memory_order_relaxed)) continue;
+            const auto start = Clock::now();
+            // The first image is always made, so that every round makes progress.
+            if (j > 0 && start >= plan.deadline) {
+                int64_t s = stop.load();
+                while (j < s && !stop.compare_exchange_weak(s, j)) {
+                }
+                continue;
+            }
             try {
                 double t0 = thread_cpu();
-                const SceneSpec scene = compose(c, catalog, backgrounds, range.begin + j);
+                const SceneSpec scene = compose(c, catalog, backgrounds, plan.range.begin + j);
                 double t1 = thread_cpu();
                 sample_s += t1 - t0;
                 renderer.render_one(scene, frame);
@@ -277,6 +306,7 @@ void make_images_per_thread(const Config& c, const Catalog& catalog, const Backg
             } catch (const std::exception& e) {
                 errors[j] = e.what();
             }
+            slow_down(plan.slow, start);
         }
     }
     t.sample += sample_s;
@@ -285,17 +315,21 @@ void make_images_per_thread(const Config& c, const Catalog& catalog, const Backg
     t.encode += encode_s;
     for (const std::string& e : errors)
         if (!e.empty()) throw Error(e);
+    return stop.load();
 }
 
 // A batch renderer (CUDA): scenes for a few images per thread, one render() call, then labels
-// and encoding in parallel.
-void make_images_batched(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
-                         Renderer& renderer, int threads, IndexRange range, RoundData& rd,
-                         StageTimes& t) {
+// and encoding in parallel; the deadline is checked between batches.
+int64_t make_images_batched(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
+                            Renderer& renderer, int threads, const RoundPlan& plan, RoundData& rd,
+                            StageTimes& t) {
     const int64_t batch = std::max(2, 2 * threads);
+    const IndexRange range = plan.range;
     std::vector<SceneSpec> scenes;
     std::vector<Frame> frames;
-    for (int64_t b = range.begin; b < range.end; b += batch) {
+    int64_t b = range.begin;
+    for (; b < range.end && Clock::now() < plan.deadline; b += batch) {
+        const auto start = Clock::now();
         const int m = static_cast<int>(std::min(batch, range.end - b));
         scenes.resize(m);
         double t0 = process_cpu();
@@ -318,17 +352,39 @@ void make_images_batched(const Config& c, const Catalog& catalog, const Backgrou
         }
         t.labels += labels_s;
         t.encode += encode_s;
+        slow_down(plan.slow, start);
     }
+    return std::min(b, range.end) - range.begin;
 }
 
-// Makes images [range) into `rd`.
+// Keeps the first `made` images of the round.
+void truncate_round(RoundData& rd, int64_t made, const Config& c) {
+    if (made >= rd.images()) return;
+    const size_t k = static_cast<size_t>(made), M = static_cast<size_t>(c.scene.max_cards);
+    const size_t px = static_cast<size_t>(c.frame.width) * c.frame.height;
+    rd.end = rd.begin + made;
+    if (!rd.raw.empty()) rd.raw.resize(k * px * 3);
+    if (!rd.encoded.empty()) rd.encoded.resize(k);
+    if (!rd.masks.empty()) rd.masks.resize(k * px);
+    rd.count.resize(k);
+    rd.card_id.resize(k * M);
+    rd.corners.resize(k * M * 8);
+    rd.corner_visible.resize(k * M * 4);
+    rd.bbox.resize(k * M * 4);
+    rd.bbox_full.resize(k * M * 4);
+    rd.visible_fraction.resize(k * M);
+}
+
+// Makes the images of the round's range that it can before the deadline into `rd`, a prefix.
 void make_images(const Config& c, const Catalog& catalog, const Backgrounds& backgrounds,
-                 Renderer& renderer, int threads, IndexRange range, RoundData& rd, StageTimes& t) {
-    reset_round(rd, range, c);
-    if (renderer.renders_per_thread())
-        make_images_per_thread(c, catalog, backgrounds, renderer, threads, range, rd, t);
-    else
-        make_images_batched(c, catalog, backgrounds, renderer, threads, range, rd, t);
+                 Renderer& renderer, int threads, const RoundPlan& plan, RoundData& rd,
+                 StageTimes& t) {
+    reset_round(rd, plan.range, c);
+    const int64_t made =
+        renderer.renders_per_thread()
+            ? make_images_per_thread(c, catalog, backgrounds, renderer, threads, plan, rd, t)
+            : make_images_batched(c, catalog, backgrounds, renderer, threads, plan, rd, t);
+    truncate_round(rd, made, c);
 }
 
 // The cores of this node that its ranks may use: the union of their affinity masks (mpirun may
@@ -510,7 +566,8 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     };
     int64_t made_total = 0, mine_total = 0;
     double busy_total = 0;
-    std::vector<int64_t> range_buf(2 * mpi.size());
+    // Per rank: begin and end of its range; then the round's deadline in microseconds.
+    std::vector<int64_t> range_buf(2 * mpi.size() + 1);
     while (true) {
         // All ranks stop together at a round boundary when any of them got a signal.
         int finished = coordinator.finished() ? 1 : 0;
@@ -527,18 +584,19 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             const auto ranges = coordinator.next_round();
             for (int r = 0; r < mpi.size(); ++r)
                 range_buf[2 * r] = ranges[r].begin, range_buf[2 * r + 1] = ranges[r].end;
+            range_buf.back() = std::llround(coordinator.round_seconds() * 1e6);
         }
-        MPI_Bcast(range_buf.data(), 2 * mpi.size(), MPI_INT64_T, 0, mpi.comm());
-        const IndexRange mine{range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
+        MPI_Bcast(range_buf.data(), static_cast<int>(range_buf.size()), MPI_INT64_T, 0, mpi.comm());
+        RoundPlan plan;
+        plan.range = {range_buf[2 * mpi.rank()], range_buf[2 * mpi.rank() + 1]};
+        plan.slow = slow;
         // Busy time is this rank's own rendering, measured on the worker.
         double busy = 0;
         RoundData& rd = rds[cur];
         worker.start([&] {
             const auto t0 = Clock::now();
-            make_images(config, catalog, backgrounds, *renderer, threads, mine, rd, times);
-            if (slow > 1.0 && mine.size() > 0)
-                std::this_thread::sleep_for(
-                    std::chrono::duration<double>(seconds_since(t0) * (slow - 1.0)));
+            plan.deadline = t0 + std::chrono::microseconds(range_buf.back());
+            make_images(config, catalog, backgrounds, *renderer, threads, plan, rd, times);
             busy = seconds_since(t0);
         });
         try {
@@ -552,15 +610,16 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
             throw;
         }
         mpi.agree([&] { worker.wait(); });
+        const int64_t made = rd.images();
         cur = 1 - cur;
         pending = true;
         const auto busy_all = mpi.allgather(busy);
-        const auto images_all = mpi.allgather(static_cast<double>(mine.size()));
+        const auto images_all = mpi.allgather(static_cast<double>(made));
         std::vector<int64_t> images(mpi.size());
         for (int r = 0; r < mpi.size(); ++r) images[r] = static_cast<int64_t>(images_all[r]);
         if (mpi.root()) coordinator.report(images, busy_all);
         for (int64_t n : images) made_total += n;
-        mine_total += mine.size();
+        mine_total += made;
         busy_total += busy;
         progress.update(made_total);
     }

@@ -64,3 +64,50 @@ TEST_CASE("no rank gets more than the memory cap in one round") {
     Coordinator c(done, {1000, 1000}, 3.0, 64);
     for (const IndexRange& r : c.next_round()) CHECK(r.size() <= 64);
 }
+
+TEST_CASE("what a rank did not make by the deadline is handed out again, once") {
+    std::vector<uint8_t> done(2000, 0);
+    done[700] = done[701] = 1;
+    Coordinator c(done, {20, 20, 20}, 3.0, 1000000);
+    std::vector<int> made(done.size(), 0);
+    int rounds = 0;
+    while (!c.finished()) {
+        REQUIRE(++rounds < 10000);
+        const auto ranges = c.next_round();
+        CHECK(c.round_seconds() > 0);
+        std::vector<int64_t> images(ranges.size());
+        std::vector<double> busy(ranges.size(), 1.0);
+        for (size_t r = 0; r < ranges.size(); ++r) {
+            // Rank 1 makes only the first half of its range (at least one image).
+            images[r] = r == 1
+                            ? std::max<int64_t>(ranges[r].size() > 0 ? 1 : 0, ranges[r].size() / 2)
+                            : ranges[r].size();
+            for (int64_t i = ranges[r].begin; i < ranges[r].begin + images[r]; ++i) ++made[i];
+        }
+        c.report(images, busy);
+    }
+    for (size_t i = 0; i < done.size(); ++i) {
+        INFO("index " << i);
+        REQUIRE(made[i] == (done[i] ? 0 : 1));
+    }
+    CHECK(c.remaining() == 0);
+}
+
+TEST_CASE("ranges carry slack over the estimate, and the last round's deadline covers its shares") {
+    std::vector<uint8_t> done(100000, 0);
+    Coordinator c(done, {10, 10}, 3.0, 1000000);
+    c.next_round();
+    c.report({10, 10}, {1.0, 1.0});  // 10 images/s each
+    const auto ranges = c.next_round();
+    CHECK(c.round_seconds() == Approx(3.0));
+    CHECK(ranges[0].size() > 30);  // more than 3 s worth: the deadline ends the round
+    CHECK(ranges[0].size() <= 40);
+
+    std::vector<uint8_t> small(50, 0);
+    Coordinator d(small, {10, 10}, 3.0, 1000000);
+    d.next_round();
+    d.report({5, 5}, {0.5, 0.5});
+    const auto tail = d.next_round();  // 40 left: 20 each at the measured rates
+    CHECK(tail[0].size() == 20);
+    CHECK(d.round_seconds() >= 20 / 10.0);  // the larger share at the measured rate
+}

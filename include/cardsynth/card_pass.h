@@ -32,7 +32,7 @@ inline CardPass plan_card_pass(const CardPlacement& card, int inner_width, int i
     CardPass p;
     const float sx = static_cast<float>(inner_width) / card.width;
     const float sy = static_cast<float>(inner_height) / card.height;
-    // Quantised to quarter texels, so that a blurred texture can be cached and reused.
+    // Quantised to quarter texels, so that both backends blur with the same kernel taps.
     p.blur_sigma = std::round(card.blur_sigma * sy * kBlurSteps) / kBlurSteps;
     if (p.blur_sigma < kMinBlurSigma) p.blur_sigma = 0;
     p.blur_radius = p.blur_sigma > 0 ? static_cast<int>(std::ceil(3.0f * p.blur_sigma)) : 0;

@@ -1,6 +1,10 @@
 // The rank-0 coordinator's arithmetic: which indices are still missing, and how many of them each
 // rank gets in the next round, sized to its measured throughput (its declared capacity before it
-// has one) so that a round lasts a few seconds on every rank. Pure: no MPI in here, so the
+// has one) so that a round lasts a few seconds on every rank. A round also has a deadline: a
+// rank stops starting images when it passes, makes a prefix of its range, and the coordinator
+// takes the rest back, so a rate that was overestimated (a cold cache, a busy node) costs at
+// most one image's time instead of idling every other rank. Ranges carry a little slack over the
+// estimate so that an underestimated rank does not idle either. Pure: no MPI in here, so the
 // whole policy is unit-tested; generate.cpp broadcasts what it decides.
 #pragma once
 
@@ -26,12 +30,21 @@ class Coordinator {
     int64_t remaining() const { return remaining_; }
     // One contiguous range of missing indices per rank (empty when none is left for it).
     std::vector<IndexRange> next_round();
-    // What each rank did in the last round: images made and seconds busy.
+    // The deadline of the round next_round() last planned, in seconds from its start.
+    double round_seconds() const { return last_seconds_; }
+    // What each rank did in the last round: images made (a prefix of its range) and seconds
+    // busy. The rest of each range is handed out again in later rounds.
     void report(const std::vector<int64_t>& images, const std::vector<double>& busy_seconds);
     double throughput(int rank) const { return rate_[rank]; }
 
   private:
-    std::vector<IndexRange> missing_;  // runs of zeros of /done, in index order
+    IndexRange take(int64_t want);
+
+    std::vector<IndexRange> missing_;   // runs of zeros of /done, in index order
+    std::vector<IndexRange> returned_;  // handed out but not made, to go again
+    int64_t returned_total_ = 0;
+    std::vector<IndexRange> last_;  // the ranges of the last round
+    double last_seconds_ = 0;
     size_t cursor_run_ = 0;
     int64_t cursor_ = 0;
     int64_t remaining_ = 0;
