@@ -283,8 +283,9 @@ int64_t make_images_per_thread(const Config& c, const Catalog& catalog,
         for (int64_t j = 0; j < n; ++j) {
             if (j >= stop.load(std::memory_order_relaxed)) continue;
             const auto start = Clock::now();
-            // The first image is always made, so that every round makes progress.
-            if (j > 0 && start >= plan.deadline) {
+            // The first image is always made, so that every round makes progress. A stop signal
+            // ends the round as the deadline does, so the run stops within an image's time.
+            if (j > 0 && (start >= plan.deadline || stop_signal() != 0)) {
                 int64_t s = stop.load();
                 while (j < s && !stop.compare_exchange_weak(s, j)) {
                 }
@@ -328,7 +329,9 @@ int64_t make_images_batched(const Config& c, const Catalog& catalog, const Backg
     std::vector<SceneSpec> scenes;
     std::vector<Frame> frames;
     int64_t b = range.begin;
-    for (; b < range.end && Clock::now() < plan.deadline; b += batch) {
+    for (; b < range.end &&
+           (b == range.begin || (Clock::now() < plan.deadline && stop_signal() == 0));
+         b += batch) {
         const auto start = Clock::now();
         const int m = static_cast<int>(std::min(batch, range.end - b));
         scenes.resize(m);

@@ -1,14 +1,17 @@
 #include "cardsynth/signals.h"
 
+#include <atomic>
 #include <csignal>
 #include <initializer_list>
 
 namespace cardsynth {
 namespace {
-volatile std::sig_atomic_t g_signal = 0;
+// Lock-free, so safe in a signal handler; atomic, because render threads read it too.
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void on_stop_signal(int sig) {
-    g_signal = sig;
+    g_signal.store(sig, std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -21,7 +24,7 @@ void install_stop_signals() {
 }
 
 int stop_signal() {
-    return g_signal;
+    return g_signal.load(std::memory_order_relaxed);
 }
 
 const char* signal_name(int sig) {
