@@ -66,6 +66,8 @@ TEST_CASE("no rank gets more than the memory cap in one round") {
 }
 
 TEST_CASE("what a rank did not make by the deadline is handed out again, once") {
+    // Rank 1 makes only half of each range: its leftovers fragment the indices, and the
+    // coordinator must still hand out each one until it is made, and finish.
     std::vector<uint8_t> done(2000, 0);
     done[700] = done[701] = 1;
     Coordinator c(done, {20, 20, 20}, 3.0, 1000000);
@@ -93,21 +95,44 @@ TEST_CASE("what a rank did not make by the deadline is handed out again, once") 
     CHECK(c.remaining() == 0);
 }
 
-TEST_CASE("ranges carry slack over the estimate, and the last round's deadline covers its shares") {
+TEST_CASE("ranges carry slack over the estimate; a tail round ends when a share runs out") {
     std::vector<uint8_t> done(100000, 0);
     Coordinator c(done, {10, 10}, 3.0, 1000000);
     c.next_round();
     c.report({10, 10}, {1.0, 1.0});  // 10 images/s each
     const auto ranges = c.next_round();
     CHECK(c.round_seconds() == Approx(3.0));
-    CHECK(ranges[0].size() > 30);  // more than 3 s worth: the deadline ends the round
-    CHECK(ranges[0].size() <= 40);
+    CHECK(ranges[0].size() > 30);   // more than 3 s worth: the deadline ends the round
+    CHECK(ranges[0].size() <= 90);  // but not unbounded
 
     std::vector<uint8_t> small(50, 0);
     Coordinator d(small, {10, 10}, 3.0, 1000000);
-    d.next_round();
-    d.report({5, 5}, {0.5, 0.5});
-    const auto tail = d.next_round();  // 40 left: 20 each at the measured rates
-    CHECK(tail[0].size() == 20);
-    CHECK(d.round_seconds() >= 20 / 10.0);  // the larger share at the measured rate
+    const auto probe = d.next_round();
+    d.report({5, 5}, {0.5, 0.5});      // 10 images/s each, the rest of each range given back
+    const auto tail = d.next_round();  // 40 left, no run holds a share of 20
+    REQUIRE(tail[0].size() > 0);
+    REQUIRE(tail[1].size() > 0);
+    CHECK(tail[0].size() + tail[1].size() < 40);
+    const double first_out = std::min(tail[0].size(), tail[1].size()) / 10.0;
+    CHECK(d.round_seconds() == Approx(first_out));
+    CHECK(probe[0].size() == 20);
+}
+
+TEST_CASE("near the end a rank gets a run that holds its share when one exists") {
+    // Pieces of 5, 40 and 12 missing images; two equal ranks want 28 or so each.
+    std::vector<uint8_t> done(200, 1);
+    for (int i = 10; i < 15; ++i) done[i] = 0;
+    for (int i = 50; i < 90; ++i) done[i] = 0;
+    for (int i = 120; i < 132; ++i) done[i] = 0;
+    Coordinator c(done, {10, 10}, 3.0, 1000000);
+    c.next_round();            // probe: 15 each
+    c.report({0, 0}, {0, 0});  // nothing made (no rates either): everything comes back
+    CHECK(c.remaining() == 57);
+    const auto ranges = c.next_round();
+    // 57 left, about 28 each: the first takes them from the run of 40; no run holds the
+    // second's share then, so it gets the longest left (12), not the first (5).
+    CHECK(ranges[0].begin == 50);
+    CHECK(ranges[0].size() == 29);
+    CHECK(ranges[1].begin == 120);
+    CHECK(ranges[1].size() == 12);
 }

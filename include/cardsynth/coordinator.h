@@ -3,9 +3,9 @@
 // has one) so that a round lasts a few seconds on every rank. A round also has a deadline: a
 // rank stops starting images when it passes, makes a prefix of its range, and the coordinator
 // takes the rest back, so a rate that was overestimated (a cold cache, a busy node) costs at
-// most one image's time instead of idling every other rank. Ranges carry a little slack over the
-// estimate so that an underestimated rank does not idle either. Pure: no MPI in here, so the
-// whole policy is unit-tested; generate.cpp broadcasts what it decides.
+// most one image's time instead of idling every other rank. Ranges carry slack over the estimate
+// so that an underestimated rank (its cache warming up) does not idle either. Pure: no MPI in here,
+// so the whole policy is unit-tested; generate.cpp broadcasts what it decides.
 #pragma once
 
 #include <cstddef>
@@ -39,14 +39,13 @@ class Coordinator {
 
   private:
     IndexRange take(int64_t want);
+    void give_back(IndexRange r);
 
-    std::vector<IndexRange> missing_;   // runs of zeros of /done, in index order
-    std::vector<IndexRange> returned_;  // handed out but not made, to go again
-    int64_t returned_total_ = 0;
+    // Missing indices not handed out, as disjoint runs in index order (runs of zeros of /done,
+    // and what rounds gave back).
+    std::vector<IndexRange> pool_;
     std::vector<IndexRange> last_;  // the ranges of the last round
     double last_seconds_ = 0;
-    size_t cursor_run_ = 0;
-    int64_t cursor_ = 0;
     int64_t remaining_ = 0;
     std::vector<double> rate_;
     bool measured_ = false;
