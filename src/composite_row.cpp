@@ -21,11 +21,6 @@ void composite_row_scalar(const RowJob& j) {
     }
 }
 
-bool cpu_has_avx2() {
-    static const bool has = __builtin_cpu_supports("avx2");
-    return has;
-}
-
 void composite_row(const RowJob& job) {
     if (cpu_has_avx2())
         composite_row_avx2(job);

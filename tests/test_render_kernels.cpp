@@ -32,14 +32,23 @@ TEST_CASE("gaussian_blur_rgba gives the bytes of cv::GaussianBlur on the bordere
         const std::vector<uint16_t> taps = gaussian_taps_q8(2 * r + 1, sigma);
         // A wider destination stride than the row, as a texture with padding would have.
         const int W = w + 2 * r, H = h + 2 * r, dst_stride = W * 4 + 12;
-        std::vector<uint8_t> got(static_cast<size_t>(dst_stride) * H, 0xAB);
-        gaussian_blur_rgba(tex.data, w, h, static_cast<int>(tex.step[0]), r, taps.data(),
-                           got.data(), dst_stride, scratch);
-        int differing = 0;
-        for (int y = 0; y < H; ++y)
-            differing += std::memcmp(expected.ptr<uint8_t>(y), got.data() + y * dst_stride,
-                                     static_cast<size_t>(W) * 4) != 0;
-        REQUIRE(differing == 0);
+        // Both forms: the AVX2 one (where the processor has it) and the portable one.
+        for (bool portable : {false, true}) {
+            INFO((portable ? "portable" : "fastest") << " form");
+            scratch.portable_only = portable;
+            std::vector<uint8_t> got(static_cast<size_t>(dst_stride) * H, 0xAB);
+            gaussian_blur_rgba(tex.data, w, h, static_cast<int>(tex.step[0]), r, taps.data(),
+                               got.data(), dst_stride, scratch);
+            int differing = 0;
+            for (int y = 0; y < H; ++y) {
+                differing += std::memcmp(expected.ptr<uint8_t>(y), got.data() + y * dst_stride,
+                                         static_cast<size_t>(W) * 4) != 0;
+                // Nothing written past the row.
+                for (int x = W * 4; x < dst_stride; ++x)
+                    differing += got[y * dst_stride + x] != 0xAB;
+            }
+            REQUIRE(differing == 0);
+        }
     }
 }
 

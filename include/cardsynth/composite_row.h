@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "cardsynth/cpu_features.h"
 #include "cardsynth/geometry.h"
 
 namespace cardsynth {
@@ -23,7 +24,6 @@ struct RowJob {
 
 void composite_row_scalar(const RowJob& job);
 void composite_row_avx2(const RowJob& job);  // only where cpu_has_avx2()
-bool cpu_has_avx2();
 // The fastest form this processor runs; every form writes the same bytes.
 void composite_row(const RowJob& job);
 

@@ -82,6 +82,7 @@ CS_HD uint8_t gaussian_column_sum(const uint16_t* rows, int row_stride, int h, i
 struct GaussianScratch {
     std::vector<uint8_t> padded_row;
     std::vector<uint16_t> rows;
+    bool portable_only = false;  // tests: the portable loops even where AVX2 runs
 };
 
 // The blur of a w x h RGBA8 image (`src`, `src_stride` bytes per row) padded by r transparent
