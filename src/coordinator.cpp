@@ -11,6 +11,9 @@ namespace {
 constexpr double kSlack = 2.0;
 // The shortest deadline: a last round of a few images still gets time to make them.
 constexpr double kMinRoundSeconds = 0.25;
+// The longest deadline once the end is in sight: the last round's write is the one that no
+// rendering hides, so the last rounds are short.
+constexpr double kTailRoundSeconds = 1.0;
 }  // namespace
 
 Coordinator::Coordinator(const std::vector<uint8_t>& done, std::vector<double> capacity,
@@ -107,7 +110,8 @@ std::vector<IndexRange> Coordinator::next_round() {
         for (size_t r = 0; r < ranks; ++r)
             if (out[r].size() > 0)
                 last_seconds_ = std::min(last_seconds_, out[r].size() / rate_[r]);
-        last_seconds_ = std::max(kMinRoundSeconds, std::min(last_seconds_, seconds));
+        last_seconds_ =
+            std::max(kMinRoundSeconds, std::min({last_seconds_, seconds, kTailRoundSeconds}));
     }
     last_ = out;
     return out;
