@@ -67,8 +67,8 @@ class TextureCache {
 };
 
 // Premultiplies a straight-alpha RGBA8 image, bakes rounded corners of radius
-// `corner_fraction` x width into it, and scales it to `height` rows (area filter). Exposed so
-// that the CUDA backend uploads exactly what the CPU samples.
+// `corner_fraction` x width into it, and scales it to `height` rows (box average by an integer
+// factor, then bilinear), as the cache makes its levels.
 CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction);
 
 }  // namespace cardsynth
