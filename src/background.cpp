@@ -13,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cardsynth/error.h"
+#include "cardsynth/image_resize.h"
 #include "cardsynth/rng.h"
 
 namespace cardsynth {
@@ -362,8 +363,7 @@ std::vector<cv::Mat> make_levels(const cv::Mat& image, const FrameConfig& frame)
         if (w == image.cols && h == image.rows) {
             level = image;  // the caller made it for this use alone
         } else {
-            const int interpolation = s < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR;
-            cv::resize(image, level, cv::Size(w, h), 0, 0, interpolation);
+            resize_image(image, level, cv::Size(w, h));
         }
         if (!level.isContinuous()) level = level.clone();
         levels.push_back(level);

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cardsynth/geometry.h"
+#include "cardsynth/image_resize.h"
 
 namespace cardsynth {
 
@@ -36,17 +37,7 @@ CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float 
     CardTexture t;
     t.rgba = cv::Mat::zeros(height + 2 * kTexturePad, width + 2 * kTexturePad, CV_8UC4);
     cv::Mat scaled = t.rgba(cv::Rect(kTexturePad, kTexturePad, width, height));
-    // A shrink by an integer factor averages boxes (OpenCV's fast area path), then bilinear
-    // covers the rest, a factor below 2 where every source pixel still counts: close to an
-    // area filter at an eighth of its cost, which matters when a catalog is larger than the
-    // cache and every draw decodes a card.
-    cv::Mat source = premul, boxed;
-    const int k = std::min(premul.rows / height, premul.cols);  // a sliver stays one column
-    if (k >= 2) {
-        cv::resize(premul, boxed, cv::Size(premul.cols / k, premul.rows / k), 0, 0, cv::INTER_AREA);
-        source = boxed;
-    }
-    cv::resize(source, scaled, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+    resize_image(premul, scaled, cv::Size(width, height));
     CV_Assert(scaled.data == t.rgba.data + t.rgba.step[0] * kTexturePad + 4 * kTexturePad);
     // Corners at the final resolution, so that their edge ramp is one texture pixel wide.
     const float r = corner_fraction * static_cast<float>(width);
