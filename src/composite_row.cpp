@@ -122,15 +122,22 @@ __attribute__((target("avx2"))) void composite_row_avx2(const RowJob& j) {
         const __m256i sb = _mm256_and_si256(_mm256_srli_epi32(rb, 16), byte);
 
         uint8_t* px = j.rgb + x * 3;
-        const __m256i dst = _mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(px))),
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(px + 8)), 1);
-        // Lane 1 holds bytes 8..23; its pixels start at byte 4 of the lane, which to_r expects.
-        const __m256i inv = _mm256_sub_epi32(c255, alpha);
-        const __m256i out =
-            _mm256_or_si256(_mm256_or_si256(over(sr, dst, to_r, inv),
-                                            _mm256_slli_epi32(over(sg, dst, to_g, inv), 8)),
-                            _mm256_slli_epi32(over(sb, dst, to_b, inv), 16));
+        // Opaque samples (most of a card) replace the pixel: blend_over adds div255(dst * 0).
+        const bool opaque = _mm256_movemask_epi8(_mm256_cmpeq_epi32(alpha, c255)) == -1;
+        __m256i out;
+        if (opaque) {
+            out = _mm256_or_si256(_mm256_or_si256(sr, _mm256_slli_epi32(sg, 8)),
+                                  _mm256_slli_epi32(sb, 16));
+        } else {
+            // Lane 1 holds bytes 8..23; its pixels start at byte 4 of the lane, as to_r expects.
+            const __m256i dst = _mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(px))),
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(px + 8)), 1);
+            const __m256i inv = _mm256_sub_epi32(c255, alpha);
+            out = _mm256_or_si256(_mm256_or_si256(over(sr, dst, to_r, inv),
+                                                  _mm256_slli_epi32(over(sg, dst, to_g, inv), 8)),
+                                  _mm256_slli_epi32(over(sb, dst, to_b, inv), 16));
+        }
         const __m256i packed = _mm256_shuffle_epi8(out, pack);
         const __m128i p0 = _mm256_castsi256_si128(packed), p1 = _mm256_extracti128_si256(packed, 1);
         _mm_storel_epi64(reinterpret_cast<__m128i*>(px), p0);
@@ -140,6 +147,10 @@ __attribute__((target("avx2"))) void composite_row_avx2(const RowJob& j) {
         const uint32_t p1_tail = static_cast<uint32_t>(_mm_extract_epi32(p1, 2));
         std::memcpy(px + 20, &p1_tail, 4);
 
+        if (opaque) {
+            std::memset(j.ids + x, j.slot, 8);
+            continue;
+        }
         const __m256 inside = _mm256_and_ps(
             _mm256_and_ps(_mm256_cmp_ps(u, lo, _CMP_GE_OQ), _mm256_cmp_ps(u, hi_u, _CMP_LE_OQ)),
             _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi_v, _CMP_LE_OQ)));
