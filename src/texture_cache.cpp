@@ -12,22 +12,24 @@ namespace cardsynth {
 
 namespace {
 
-// Premultiplied before scaling, so transparent pixels lend no colour to their neighbours.
-cv::Mat premultiply(const cv::Mat& rgba) {
-    CV_Assert(rgba.type() == CV_8UC4 && !rgba.empty());
-    cv::Mat premul(rgba.size(), CV_8UC4);
-    for (int y = 0; y < rgba.rows; ++y) {
-        const uint8_t* s = rgba.ptr<uint8_t>(y);
-        uint8_t* d = premul.ptr<uint8_t>(y);
-        for (int x = 0; x < rgba.cols; ++x, s += 4, d += 4) {
-            const uint32_t a = s[3];
-            d[0] = static_cast<uint8_t>(div255(s[0] * a));
-            d[1] = static_cast<uint8_t>(div255(s[1] * a));
-            d[2] = static_cast<uint8_t>(div255(s[2] * a));
-            d[3] = static_cast<uint8_t>(a);
-        }
+// Premultiplied before scaling, so transparent pixels lend no colour to their neighbours. In
+// place, a pixel at a time as one 32-bit word: R and B multiplied together in its two 16-bit
+// halves, G apart, each divided by 255 exactly (div255) without a carry between the halves.
+__attribute__((target_clones("avx2", "default"))) void premultiply_pixels(uint32_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t v = p[i], a = v >> 24;
+        uint32_t rb = (v & 0x00FF00FFu) * a + 0x00800080u;
+        rb = ((rb + ((rb >> 8) & 0x00FF00FFu)) >> 8) & 0x00FF00FFu;
+        uint32_t g = ((v >> 8) & 0xFFu) * a + 0x80u;
+        g = ((g + (g >> 8)) >> 8) & 0xFFu;
+        p[i] = rb | (g << 8) | (a << 24);
     }
-    return premul;
+}
+
+void premultiply(cv::Mat& rgba) {
+    CV_Assert(rgba.type() == CV_8UC4 && !rgba.empty());
+    for (int y = 0; y < rgba.rows; ++y)
+        premultiply_pixels(rgba.ptr<uint32_t>(y), static_cast<size_t>(rgba.cols));
 }
 
 CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float corner_fraction) {
@@ -65,7 +67,9 @@ CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float 
 }  // namespace
 
 CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction) {
-    return texture_from_premultiplied(premultiply(rgba), height, corner_fraction);
+    cv::Mat premul = rgba.clone();
+    premultiply(premul);
+    return texture_from_premultiplied(premul, height, corner_fraction);
 }
 
 TextureCache::TextureCache(const Catalog& catalog, double min_height, double max_height,
@@ -87,7 +91,8 @@ int TextureCache::level_for_height(double on_screen_height) const {
 }
 
 std::shared_ptr<const TextureCache::Levels> TextureCache::make(int32_t id) const {
-    const cv::Mat premul = premultiply(catalog_.load_rgba(id, heights_.front()));
+    cv::Mat premul = catalog_.load_rgba(id, heights_.front());  // a fresh image: ours to change
+    premultiply(premul);
     auto levels = std::make_shared<Levels>();
     for (int h : heights_)
         levels->push_back(
