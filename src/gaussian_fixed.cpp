@@ -19,12 +19,13 @@ constexpr int kColumnBlock = 16;  // 32-bit sums per block of pass 2
 // Pass 1 for one source row: out[i] = sum_j taps[j] * padded[i + 4 j] for i < n (rounded up to
 // kRowBlock), where `padded` is the row with 2r transparent pixels on each side. Sums stay below
 // 65536 (taps sum to 256), so 16-bit lanes hold them exactly.
-void row_pass_portable(const uint8_t* padded, int n, int r, const uint16_t* taps, uint16_t* out) {
+void row_pass_portable(const uint8_t* padded, int n, int r, int reach, const uint16_t* taps,
+                       uint16_t* out) {
     const uint8_t* centre = padded + 4 * r;
     for (int i = 0; i < n; i += kRowBlock) {
         uint16_t acc[kRowBlock];
         for (int l = 0; l < kRowBlock; ++l) acc[l] = static_cast<uint16_t>(centre[i + l] * taps[r]);
-        for (int k = 1; k <= r; ++k) {
+        for (int k = 1; k <= reach; ++k) {
             const uint16_t t = taps[r - k];
             const uint8_t* a = centre + i - 4 * k;
             const uint8_t* b = centre + i + 4 * k;
@@ -37,13 +38,13 @@ void row_pass_portable(const uint8_t* padded, int n, int r, const uint16_t* taps
 
 // Pass 2 for output row Y: rows[] are the pass-1 rows with 2r zero rows above and below, so
 // output row Y sums rows Y .. Y + 2r; rounded to 8 bits as OpenCV rounds its 16.16 sums.
-void column_pass_portable(const uint16_t* rows, size_t row_stride, int n, int r,
+void column_pass_portable(const uint16_t* rows, size_t row_stride, int n, int r, int reach,
                           const uint16_t* taps, uint8_t* out) {
     const uint16_t* centre = rows + static_cast<size_t>(r) * row_stride;
     for (int i = 0; i < n; i += kColumnBlock) {
         uint32_t acc[kColumnBlock];
         for (int l = 0; l < kColumnBlock; ++l) acc[l] = uint32_t{centre[i + l]} * taps[r];
-        for (int k = 1; k <= r; ++k) {
+        for (int k = 1; k <= reach; ++k) {
             const uint32_t t = taps[r - k];
             const uint16_t* a = centre + i - k * row_stride;
             const uint16_t* b = centre + i + k * row_stride;
@@ -66,12 +67,12 @@ __attribute__((target("avx2"), always_inline)) inline __m256i widen(const uint16
 }
 
 // Sixteen 16-bit sums per step: bytes widened, paired taps added, one multiply per pair.
-__attribute__((target("avx2"))) void row_pass_avx2(const uint8_t* padded, int n, int r,
+__attribute__((target("avx2"))) void row_pass_avx2(const uint8_t* padded, int n, int r, int reach,
                                                    const uint16_t* taps, uint16_t* out) {
     const uint8_t* centre = padded + 4 * r;
     for (int i = 0; i < n; i += 16) {
         __m256i acc = _mm256_mullo_epi16(widen(centre + i), _mm256_set1_epi16(taps[r]));
-        for (int k = 1; k <= r; ++k) {
+        for (int k = 1; k <= reach; ++k) {
             const __m256i pair =
                 _mm256_add_epi16(widen(centre + i - 4 * k), widen(centre + i + 4 * k));
             acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(pair, _mm256_set1_epi16(taps[r - k])));
@@ -82,7 +83,7 @@ __attribute__((target("avx2"))) void row_pass_avx2(const uint8_t* padded, int n,
 
 // Sixteen 32-bit sums per step, in two registers; rounded, clamped and packed to bytes.
 __attribute__((target("avx2"))) void column_pass_avx2(const uint16_t* rows, size_t row_stride,
-                                                      int n, int r, const uint16_t* taps,
+                                                      int n, int r, int reach, const uint16_t* taps,
                                                       uint8_t* out) {
     const uint16_t* centre = rows + static_cast<size_t>(r) * row_stride;
     const __m256i half = _mm256_set1_epi32(32768), max = _mm256_set1_epi32(255);
@@ -90,7 +91,7 @@ __attribute__((target("avx2"))) void column_pass_avx2(const uint16_t* rows, size
         const __m256i tc = _mm256_set1_epi32(taps[r]);
         __m256i acc0 = _mm256_mullo_epi32(widen(centre + i), tc);
         __m256i acc1 = _mm256_mullo_epi32(widen(centre + i + 8), tc);
-        for (int k = 1; k <= r; ++k) {
+        for (int k = 1; k <= reach; ++k) {
             const __m256i t = _mm256_set1_epi32(taps[r - k]);
             const uint16_t* a = centre + i - k * row_stride;
             const uint16_t* b = centre + i + k * row_stride;
@@ -127,6 +128,9 @@ void gaussian_blur_rgba(const uint8_t* src, int w, int h, int src_stride, int r,
     const bool avx2 = cpu_has_avx2() && !scratch.portable_only;
     const int W = w + 2 * r, H = h + 2 * r;
     const int n = W * 4;  // channels in an output row
+    // Outer taps that round to 0 add nothing: the sums stop at the last non-zero one.
+    int reach = r;
+    while (reach > 0 && taps[r - reach] == 0) --reach;
     // Pass-1 rows, rounded up to whole blocks of both passes, with 2r zero rows on each side.
     const size_t row_stride = round_up(static_cast<size_t>(n), kRowBlock);
     scratch.padded_row.assign(static_cast<size_t>(4 * r) * 4 + row_stride + 4 * r * 4, 0);
@@ -138,17 +142,17 @@ void gaussian_blur_rgba(const uint8_t* src, int w, int h, int src_stride, int r,
                     src + static_cast<size_t>(y) * src_stride, static_cast<size_t>(w) * 4);
         uint16_t* out = scratch.rows.data() + row_stride * (y + 2 * r);
         if (avx2)
-            row_pass_avx2(scratch.padded_row.data(), n, r, taps, out);
+            row_pass_avx2(scratch.padded_row.data(), n, r, reach, taps, out);
         else
-            row_pass_portable(scratch.padded_row.data(), n, r, taps, out);
+            row_pass_portable(scratch.padded_row.data(), n, r, reach, taps, out);
     }
     for (int Y = 0; Y < H; ++Y) {
         const uint16_t* rows = scratch.rows.data() + row_stride * Y;
         uint8_t* out = dst + static_cast<size_t>(Y) * dst_stride;
         if (avx2)
-            column_pass_avx2(rows, row_stride, n, r, taps, out);
+            column_pass_avx2(rows, row_stride, n, r, reach, taps, out);
         else
-            column_pass_portable(rows, row_stride, n, r, taps, out);
+            column_pass_portable(rows, row_stride, n, r, reach, taps, out);
     }
 }
 
