@@ -68,6 +68,9 @@ struct DatasetWriter::Impl {
     h5::Dataset count, card_id, corners, corner_visible, bbox, bbox_full, visible_fraction;
     h5::Transfer xfer = h5::Transfer::collective();
     uint64_t encoded_total = 0;  // current extent of /images_encoded
+    // A round's encoded images end to end; kept from round to round, so that the memory is
+    // mapped once rather than faulted in again for every round.
+    std::vector<uint8_t> round_bytes;
     std::string not_collective;  // first cause of the last round, empty when all collective
 
     bool encoded() const { return header.storage != Storage::Raw; }
@@ -341,7 +344,8 @@ void DatasetWriter::write_round(const RoundData& mine) {
             d.encoded_total + std::accumulate(all.begin(), all.end(), uint64_t{0});
         if (total != d.encoded_total) d.images_encoded.set_extent({total});
 
-        std::vector<uint8_t> bytes;
+        std::vector<uint8_t>& bytes = d.round_bytes;
+        bytes.clear();
         bytes.reserve(my_bytes);
         std::vector<uint64_t> offsets(k), sizes(k);
         for (uint64_t i = 0; i < k; ++i) {
