@@ -6,9 +6,13 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <system_error>
 
+#include <turbojpeg.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -336,7 +340,32 @@ std::vector<fs::path> list_images(const std::string& dir) {
     return files;
 }
 
+// A JPEG straight to RGB with TurboJPEG (OpenCV would decode to BGR and we would swap back, two
+// passes over a large image); an empty result when the file is no RGB-decodable JPEG, for the
+// general path to handle or report. Corrupt data is an error naming the file.
+cv::Mat read_jpeg_rgb(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return {};
+    std::unique_ptr<void, int (*)(tjhandle)> tj(tjInitDecompress(), &tjDestroy);
+    if (!tj) return {};
+    int w = 0, h = 0, subsamp = 0, colorspace = 0;
+    if (tjDecompressHeader3(tj.get(), bytes.data(), bytes.size(), &w, &h, &subsamp, &colorspace) !=
+            0 ||
+        colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || w < 1 || h < 1)
+        return {};
+    cv::Mat rgb(h, w, CV_8UC3);
+    if (tjDecompress2(tj.get(), bytes.data(), bytes.size(), rgb.data, w,
+                      static_cast<int>(rgb.step[0]), h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
+        throw InputError("cannot decode background image " + path.string() + ": " +
+                         tjGetErrorStr2(tj.get()));
+    return rgb;
+}
+
 cv::Mat read_rgb(const fs::path& path) {
+    cv::Mat rgb = read_jpeg_rgb(path);
+    if (!rgb.empty()) return rgb;
     cv::Mat bgr;
     try {
         bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
@@ -344,7 +373,6 @@ cv::Mat read_rgb(const fs::path& path) {
         bgr.release();
     }
     if (bgr.empty()) throw InputError("cannot decode background image " + path.string());
-    cv::Mat rgb;
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     return rgb;
 }
