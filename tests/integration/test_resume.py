@@ -20,12 +20,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crashlib as cl  # noqa: E402
 from crashlib import h5py, np  # noqa: E402
 
-N = 240
+N = 720
 BASE = ["--width", "320", "--height", "240", "--storage", "raw", "--seed", "7"]
 ARGS = ["-n", str(N)] + BASE
 JPEG_ARGS = ["-n", "60", "--width", "160", "--height", "120", "--storage", "jpeg", "--masks",
              "--seed", "8", "--quiet"]
-# A signal is acted on at the next round boundary; rounds last about 3 s.
+# A signal ends the round under way: the run stops once the images started are made and written.
 STOP_WITHIN_S = 8.0
 
 cl.binary()
