@@ -6,9 +6,9 @@
 
 namespace cardsynth {
 namespace {
-// Ranges are this much longer than the estimate says a round takes (rates double from round to
-// round while caches warm up); the deadline ends them.
-constexpr double kSlack = 2.0;
+// Ranges are this much longer than the estimate says a round takes (rates can triple from round
+// to round while caches warm up); the deadline ends them.
+constexpr double kSlack = 3.0;
 // The shortest deadline: a last round of a few images still gets time to make them.
 constexpr double kMinRoundSeconds = 0.25;
 // The longest deadline once the end is in sight: the last round's write is the one that no
@@ -71,9 +71,14 @@ void Coordinator::give_back(IndexRange r) {
 }
 
 std::vector<IndexRange> Coordinator::next_round() {
-    // The first round is short: declared capacities are guesses, measured rates are not.
-    const double seconds = measured_ ? round_seconds_ : std::min(1.0, round_seconds_);
+    // The first round is short: declared capacities are guesses, measured rates are not. Once
+    // what is left would take little more than a round, rounds are short too: the last round's
+    // write is the one that no rendering hides.
     const size_t ranks = rate_.size();
+    const double total_rate = std::accumulate(rate_.begin(), rate_.end(), 0.0);
+    double seconds = measured_ ? round_seconds_ : std::min(1.0, round_seconds_);
+    if (measured_ && remaining_ <= total_rate * round_seconds_ * 1.5)
+        seconds = std::min(seconds, kTailRoundSeconds);
     std::vector<IndexRange> out(ranks);
     std::vector<int64_t> wants(ranks);
     int64_t demand = 0;
@@ -87,7 +92,6 @@ std::vector<IndexRange> Coordinator::next_round() {
     // finishes at about the same time instead of the first ones taking it all.
     const bool tail = demand > remaining_;
     if (tail) {
-        const double total_rate = std::accumulate(rate_.begin(), rate_.end(), 0.0);
         int64_t given = 0;
         for (size_t r = 0; r < ranks; ++r) {
             wants[r] = static_cast<int64_t>(std::floor(remaining_ * rate_[r] / total_rate));
@@ -110,8 +114,7 @@ std::vector<IndexRange> Coordinator::next_round() {
         for (size_t r = 0; r < ranks; ++r)
             if (out[r].size() > 0)
                 last_seconds_ = std::min(last_seconds_, out[r].size() / rate_[r]);
-        last_seconds_ =
-            std::max(kMinRoundSeconds, std::min({last_seconds_, seconds, kTailRoundSeconds}));
+        last_seconds_ = std::max(kMinRoundSeconds, std::min(last_seconds_, seconds));
     }
     last_ = out;
     return out;

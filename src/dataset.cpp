@@ -85,8 +85,8 @@ struct DatasetWriter::Impl {
         std::string why = xfer.no_collective_cause();
         if (!why.empty()) not_collective = d.name() + ": " + why;
     }
-    template <class T>
-    void write(h5::Dataset& d, uint64_t begin, uint64_t rows, const std::vector<T>& data) {
+    template <class T, class A>
+    void write(h5::Dataset& d, uint64_t begin, uint64_t rows, const std::vector<T, A>& data) {
         d.write_rows(xfer, begin, rows, data.data());
         note(d);
     }

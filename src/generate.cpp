@@ -61,9 +61,10 @@ double thread_cpu() {
 constexpr double kRoundSeconds = 3.0;
 // One rank holds at most this many bytes of images between writes.
 constexpr int64_t kRoundBytesBudget = 256ll << 20;
-// Declared capacity before any measurement, in images/s per thread whatever the frame size. Low on
-// purpose: the first round is a short probe, and a slow rank must not get a long one.
-constexpr double kNominalRatePerThread = 5.0;
+// Declared capacity before any measurement, in images/s per thread whatever the frame size. High
+// on purpose: the first round is a short probe that its deadline ends (a slow rank just makes
+// fewer), and the memory cap bounds what a rank holds.
+constexpr double kNominalRatePerThread = 200.0;
 
 struct StageTimes {
     double sample = 0, render = 0, labels = 0, encode = 0, write = 0;
@@ -219,7 +220,7 @@ void reset_round(RoundData& rd, IndexRange range, const Config& c) {
     const int64_t px = static_cast<int64_t>(c.frame.width) * c.frame.height;
     rd.begin = range.begin;
     rd.end = range.end;
-    rd.raw.assign(c.output.storage == Storage::Raw ? n * px * 3 : 0, 0);
+    rd.raw.resize(c.output.storage == Storage::Raw ? n * px * 3 : 0);
     // Resized, not cleared: each image's vector keeps its capacity from the round before, so
     // encoding a frame writes into memory that is already mapped.
     rd.encoded.resize(c.output.storage == Storage::Raw ? 0 : n);
@@ -230,7 +231,7 @@ void reset_round(RoundData& rd, IndexRange range, const Config& c) {
     rd.bbox.assign(n * M * 4, 0.0f);
     rd.bbox_full.assign(n * M * 4, 0.0f);
     rd.visible_fraction.assign(n * M, 0.0f);
-    rd.masks.assign(c.output.masks ? n * px : 0, 0);
+    rd.masks.resize(c.output.masks ? n * px : 0);
 }
 
 // Image j of the round (index range.begin + j): labels into `rd`, and the mask.
@@ -537,7 +538,8 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
 
     std::vector<uint8_t> done;
     mpi.agree([&] { done = writer->read_done(); });
-    // Declared capacity: a guess per thread, whatever the frame size, so the first round is short.
+    // Declared capacity: a guess per thread, whatever the frame size; the probe round's deadline
+    // makes it harmless.
     const auto capacity = mpi.allgather(threads * kNominalRatePerThread);
     const int64_t per_image = std::max<int64_t>(1, stored_bytes_per_image(config));
     Coordinator coordinator(done, capacity, kRoundSeconds,

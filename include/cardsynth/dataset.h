@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <mpi.h>
@@ -41,9 +42,31 @@ struct DatasetHeader {
 
 // One rank's share of a round: images [begin, end), possibly empty. Arrays are in image order,
 // with M slots per image padded as the contract says (card_id -1, the rest 0).
+// Image buffers of a round: written in full before they are read, so new elements are left
+// uninitialised instead of zeroed (a round of raw frames is hundreds of MiB).
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitializedAllocator<U>;
+    };
+    UninitializedAllocator() = default;
+    template <class U>
+    UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using PixelBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+
 struct RoundData {
     int64_t begin = 0, end = 0;
-    std::vector<uint8_t> raw;                   // (end-begin) * H * W * 3, storage raw
+    PixelBuffer raw;                            // (end-begin) * H * W * 3, storage raw
     std::vector<std::vector<uint8_t>> encoded;  // one per image, storage jpeg or png
     std::vector<uint16_t> count;                // per image
     std::vector<int32_t> card_id;               // per image * M
@@ -51,7 +74,7 @@ struct RoundData {
     std::vector<uint8_t> corner_visible;        // per image * M * 4
     std::vector<float> bbox, bbox_full;         // per image * M * 4
     std::vector<float> visible_fraction;        // per image * M
-    std::vector<uint8_t> masks;                 // per image * H * W, when masks
+    PixelBuffer masks;                          // per image * H * W, when masks
 
     int64_t images() const { return end - begin; }
 };
