@@ -17,6 +17,7 @@
 #include "cardsynth/labels.h"
 #include "cardsynth/render.h"
 #include "cardsynth/scene.h"
+#include "test_render_support.h"
 
 using namespace cardsynth;
 
@@ -58,22 +59,13 @@ void require_same_labels(const ImageLabels& a, const ImageLabels& b) {
 TEST_CASE("the fixed-point Gaussian reproduces OpenCV's 8-bit GaussianBlur bit for bit",
           "[render][cuda]") {
     std::mt19937 rng(7);
-    std::uniform_real_distribution<float> sigma_of(0.15f, 3.2f);
     for (int trial = 0; trial < 60; ++trial) {
-        const float sigma = sigma_of(rng);
-        const int r = static_cast<int>(std::ceil(3.0f * sigma));
-        const int w = 4 + static_cast<int>(rng() % 40), h = 4 + static_cast<int>(rng() % 40);
-        cv::Mat tex(h, w, CV_8UC4);
-        cv::randu(tex, 0, 256);
-        // Hard edges as well as noise, like a card's border against its transparent pad.
-        tex(cv::Rect(0, 0, w / 3, h)).setTo(cv::Scalar::all(255));
+        const testing::BlurCase bc = testing::random_blur_case(rng, 4, 40);
+        const int r = bc.r, w = bc.tex.cols, h = bc.tex.rows;
+        const float sigma = bc.sigma;
+        const cv::Mat& tex = bc.tex;
+        const cv::Mat& expected = bc.expected;
         INFO("sigma " << sigma << " radius " << r << " size " << w << "x" << h);
-
-        // What render_cpu does.
-        cv::Mat expected;
-        cv::copyMakeBorder(tex, expected, r, r, r, r, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-        cv::GaussianBlur(expected, expected, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma,
-                         cv::BORDER_CONSTANT);
 
         // What the CUDA kernels do, pixel by pixel.
         const std::vector<uint16_t> taps = gaussian_taps_q8(2 * r + 1, sigma);

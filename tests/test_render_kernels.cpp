@@ -10,26 +10,20 @@
 
 #include "cardsynth/composite_row.h"
 #include "cardsynth/gaussian_fixed.h"
+#include "test_render_support.h"
 
 using namespace cardsynth;
 
 TEST_CASE("gaussian_blur_rgba gives the bytes of cv::GaussianBlur on the bordered image") {
     std::mt19937 rng(11);
-    std::uniform_real_distribution<float> sigma_of(0.15f, 3.2f);
     GaussianScratch scratch;
     for (int trial = 0; trial < 80; ++trial) {
-        const float sigma = sigma_of(rng);
-        const int r = static_cast<int>(std::ceil(3.0f * sigma));
-        const int w = 1 + static_cast<int>(rng() % 60), h = 1 + static_cast<int>(rng() % 60);
-        cv::Mat tex(h, w, CV_8UC4);
-        cv::randu(tex, 0, 256);
-        tex(cv::Rect(0, 0, (w + 2) / 3, h)).setTo(cv::Scalar::all(255));
-        INFO("sigma " << sigma << " radius " << r << " size " << w << "x" << h);
-        cv::Mat expected;
-        cv::copyMakeBorder(tex, expected, r, r, r, r, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-        cv::GaussianBlur(expected, expected, cv::Size(2 * r + 1, 2 * r + 1), sigma, sigma,
-                         cv::BORDER_CONSTANT);
-        const std::vector<uint16_t> taps = gaussian_taps_q8(2 * r + 1, sigma);
+        const testing::BlurCase b = testing::random_blur_case(rng, 1, 60);
+        const int r = b.r, w = b.tex.cols, h = b.tex.rows;
+        const cv::Mat& tex = b.tex;
+        const cv::Mat& expected = b.expected;
+        INFO("sigma " << b.sigma << " radius " << r << " size " << w << "x" << h);
+        const std::vector<uint16_t> taps = gaussian_taps_q8(2 * r + 1, b.sigma);
         // A wider destination stride than the row, as a texture with padding would have.
         const int W = w + 2 * r, H = h + 2 * r, dst_stride = W * 4 + 12;
         // Both forms: the AVX2 one (where the processor has it) and the portable one.

@@ -6,9 +6,11 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <string>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "cardsynth/background.h"
 #include "cardsynth/catalog.h"
@@ -17,6 +19,32 @@
 #include "cardsynth/scene.h"
 
 namespace cardsynth::testing {
+
+// A random texture to blur and what cv::GaussianBlur makes of it bordered by r zeros: the
+// reference that both backends' blur must reproduce byte for byte.
+struct BlurCase {
+    float sigma = 0;
+    int r = 0;
+    cv::Mat tex, expected;
+};
+
+inline BlurCase random_blur_case(std::mt19937& rng, int min_size, int size_range) {
+    std::uniform_real_distribution<float> sigma_of(0.15f, 3.2f);
+    BlurCase b;
+    b.sigma = sigma_of(rng);
+    b.r = static_cast<int>(std::ceil(3.0f * b.sigma));
+    const int w = min_size + static_cast<int>(rng() % size_range);
+    const int h = min_size + static_cast<int>(rng() % size_range);
+    b.tex.create(h, w, CV_8UC4);
+    cv::randu(b.tex, 0, 256);
+    // Hard edges as well as noise, like a card's border against its transparent pad.
+    b.tex(cv::Rect(0, 0, (w + 2) / 3, h)).setTo(cv::Scalar::all(255));
+    cv::copyMakeBorder(b.tex, b.expected, b.r, b.r, b.r, b.r, cv::BORDER_CONSTANT,
+                       cv::Scalar::all(0));
+    cv::GaussianBlur(b.expected, b.expected, cv::Size(2 * b.r + 1, 2 * b.r + 1), b.sigma, b.sigma,
+                     cv::BORDER_CONSTANT);
+    return b;
+}
 
 // An opaque card image of w x h with a distinct top-left quadrant, written once per process.
 inline std::string opaque_card_file(int w, int h) {
