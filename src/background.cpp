@@ -17,6 +17,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cardsynth/error.h"
+#include "cardsynth/fresh_image.h"
 #include "cardsynth/image_resize.h"
 #include "cardsynth/rng.h"
 
@@ -355,7 +356,7 @@ cv::Mat read_jpeg_rgb(const fs::path& path) {
             0 ||
         colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || w < 1 || h < 1)
         return {};
-    cv::Mat rgb(h, w, CV_8UC3);
+    cv::Mat rgb = fresh_image(h, w, CV_8UC3);
     if (tjDecompress2(tj.get(), bytes.data(), bytes.size(), rgb.data, w,
                       static_cast<int>(rgb.step[0]), h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
         throw InputError("cannot decode background image " + path.string() + ": " +
@@ -391,6 +392,7 @@ std::vector<cv::Mat> make_levels(const cv::Mat& image, const FrameConfig& frame)
         if (w == image.cols && h == image.rows) {
             level = image;  // the caller made it for this use alone
         } else {
+            level = fresh_image(h, w, image.type());
             resize_image(image, level, cv::Size(w, h));
         }
         if (!level.isContinuous()) level = level.clone();

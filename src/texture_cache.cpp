@@ -1,14 +1,12 @@
 #include "cardsynth/texture_cache.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
 
+#include "cardsynth/fresh_image.h"
 #include "cardsynth/geometry.h"
 #include "cardsynth/image_resize.h"
 
@@ -28,20 +26,6 @@ __attribute__((target_clones("avx2", "default"))) void premultiply_pixels(uint32
         g = ((g + (g >> 8)) >> 8) & 0xFFu;
         p[i] = rb | (g << 8) | (a << 24);
     }
-}
-
-// Maps a fresh image's pages in one call rather than one fault per page as they are first
-// written: on a virtual machine each fault is a costly exit, and a card's levels span a hundred
-// pages. Best effort: an old kernel without MADV_POPULATE_WRITE simply faults as before.
-void populate(const cv::Mat& image) {
-#ifdef MADV_POPULATE_WRITE
-    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(image.data) + page - 1) & ~(page - 1);
-    const uintptr_t end = reinterpret_cast<uintptr_t>(image.dataend) & ~(page - 1);
-    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-#else
-    (void)image;
-#endif
 }
 
 // Zeroes the `pad` rows and columns around an image (its transparent border).
@@ -70,8 +54,7 @@ CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float 
         1, static_cast<int>(std::lround(static_cast<double>(premul.cols) * height / premul.rows)));
     // Scaled straight into the inside of the bordered texture.
     CardTexture t;
-    t.rgba.create(height + 2 * kTexturePad, width + 2 * kTexturePad, CV_8UC4);
-    populate(t.rgba);
+    t.rgba = fresh_image(height + 2 * kTexturePad, width + 2 * kTexturePad, CV_8UC4);
     clear_border(t.rgba, kTexturePad);
     cv::Mat scaled = t.rgba(cv::Rect(kTexturePad, kTexturePad, width, height));
     resize_image(premul, scaled, cv::Size(width, height));
