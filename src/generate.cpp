@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <omp.h>
+#include <opencv2/core.hpp>
 
 #include "cardsynth/background.h"
 #include "cardsynth/catalog.h"
@@ -448,6 +449,10 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     const int node_cores = node_core_count(mpi, cores);
     const int threads = choose_threads(config.threads, node_cores, mpi.local_size(),
                                        options.threads_flag ? "" : (omp_env ? omp_env : ""));
+    // Every parallel loop of this rank, start-up included (card checks, playmats), uses its share
+    // of the node; OpenCV's own pool would only add threads on the same cores.
+    omp_set_num_threads(threads);
+    cv::setNumThreads(1);
     const GpuProbe gpus = probe_gpus();
     print_system(mpi, cores, threads, gpus);
 
