@@ -84,12 +84,6 @@ CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float 
 
 }  // namespace
 
-CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction) {
-    cv::Mat premul = rgba.clone();
-    premultiply(premul);
-    return texture_from_premultiplied(premul, height, corner_fraction);
-}
-
 TextureCache::TextureCache(const Catalog& catalog, double min_height, double max_height,
                            size_t budget_bytes, float corner_fraction)
     : catalog_(catalog), budget_(budget_bytes), corner_fraction_(corner_fraction) {

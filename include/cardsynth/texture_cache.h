@@ -66,9 +66,4 @@ class TextureCache {
     uint64_t misses_ = 0;
 };
 
-// Premultiplies a straight-alpha RGBA8 image, bakes rounded corners of radius
-// `corner_fraction` x width into it, and scales it to `height` rows (box average by an integer
-// factor, then bilinear), as the cache makes its levels.
-CardTexture make_card_texture(const cv::Mat& rgba, int height, float corner_fraction);
-
 }  // namespace cardsynth
