@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crashlib as cl  # noqa: E402
 from crashlib import h5py, np  # noqa: E402
 
-N = 720
+N = 1200
 BASE = ["--width", "320", "--height", "240", "--storage", "raw", "--seed", "7"]
 ARGS = ["-n", str(N)] + BASE
 JPEG_ARGS = ["-n", "60", "--width", "160", "--height", "120", "--storage", "jpeg", "--masks",

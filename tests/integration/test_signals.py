@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crashlib as cl  # noqa: E402
 
-ARGS = ["-n", "800", "--width", "256", "--height", "192", "--storage", "jpeg", "--seed", "5"]
+ARGS = ["-n", "1600", "--width", "256", "--height", "192", "--storage", "jpeg", "--seed", "5"]
 SIGNAL_AFTER_PLAN_S = 1.0
 
 cl.binary()
