@@ -7,7 +7,6 @@
 #include <vector>
 
 #include <omp.h>
-#include <opencv2/imgproc.hpp>
 
 #include "cardsynth/card_pass.h"
 #include "cardsynth/composite_row.h"
@@ -60,11 +59,7 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
 
 class CpuRenderer : public Renderer {
   public:
-    explicit CpuRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {
-        // Every render thread already runs one image; OpenCV's own pool inside a resize or a
-        // blur would only oversubscribe the cores and spin.
-        cv::setNumThreads(1);
-    }
+    explicit CpuRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {}
 
     void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) override {
         frames.resize(scenes.size());

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstring>
 
-#include <opencv2/imgproc.hpp>
-
 #include "cardsynth/fresh_image.h"
 #include "cardsynth/geometry.h"
 #include "cardsynth/image_resize.h"

@@ -40,8 +40,6 @@ struct DatasetHeader {
     std::string created_utc;  // set by create() when empty
 };
 
-// One rank's share of a round: images [begin, end), possibly empty. Arrays are in image order,
-// with M slots per image padded as the contract says (card_id -1, the rest 0).
 // Image buffers of a round: written in full before they are read, so new elements are left
 // uninitialised instead of zeroed (a round of raw frames is hundreds of MiB).
 template <class T>
@@ -64,6 +62,8 @@ struct UninitializedAllocator : std::allocator<T> {
 };
 using PixelBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
 
+// One rank's share of a round: images [begin, end), possibly empty. Arrays are in image order,
+// with M slots per image padded as the contract says (card_id -1, the rest 0).
 struct RoundData {
     int64_t begin = 0, end = 0;
     PixelBuffer raw;                            // (end-begin) * H * W * 3, storage raw
