@@ -1,5 +1,5 @@
 # Every dependency comes from Debian's packages; scripts/install-deps installs them.
-find_package(MPI REQUIRED COMPONENTS CXX)
+find_package(MPI REQUIRED COMPONENTS C CXX)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 find_package(yaml-cpp REQUIRED)
@@ -19,4 +19,3 @@ target_include_directories(cardsynth_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS
 target_link_libraries(cardsynth_hdf5 INTERFACE ${HDF5_C_LIBRARIES} MPI::MPI_C)
 target_compile_definitions(cardsynth_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
 add_library(cardsynth::hdf5 ALIAS cardsynth_hdf5)
-find_package(MPI REQUIRED COMPONENTS C CXX)

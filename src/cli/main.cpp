@@ -8,14 +8,14 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cardsynth/config.h"
-#include "cardsynth/error.h"
-#include "cardsynth/generate.h"
-#include "cardsynth/inspect.h"
-#include "cardsynth/log.h"
-#include "cardsynth/mpi_context.h"
-#include "cardsynth/preview.h"
-#include "cardsynth/system.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "commands/inspect.h"
+#include "commands/preview.h"
+#include "config/config.h"
+#include "run/generate.h"
+#include "run/mpi_context.h"
+#include "system/system.h"
 
 using namespace cardsynth;
 

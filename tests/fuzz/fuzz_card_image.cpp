@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "cardsynth/card_image.h"
-#include "cardsynth/error.h"
-#include "cardsynth/image_probe.h"
+#include "base/error.h"
+#include "catalog/card_image.h"
+#include "catalog/image_probe.h"
 
 namespace {
 

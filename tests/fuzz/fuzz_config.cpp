@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "cardsynth/config.h"
-#include "cardsynth/error.h"
+#include "base/error.h"
+#include "config/config.h"
 
 namespace {
 

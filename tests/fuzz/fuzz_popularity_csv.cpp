@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "cardsynth/error.h"
-#include "cardsynth/popularity.h"
+#include "base/error.h"
+#include "catalog/popularity.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

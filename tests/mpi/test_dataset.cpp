@@ -14,11 +14,11 @@
 
 #include <mpi.h>
 
-#include "cardsynth/dataset.h"
-#include "cardsynth/dataset_reader.h"
-#include "cardsynth/encode.h"
-#include "cardsynth/error.h"
-#include "cardsynth/hdf5_handle.h"
+#include "base/error.h"
+#include "dataset/dataset.h"
+#include "dataset/dataset_reader.h"
+#include "dataset/hdf5_handle.h"
+#include "encode/encode.h"
 
 using namespace cardsynth;
 using Catch::Matchers::Contains;

@@ -1,0 +1,121 @@
+// The one writer of the dataset file (schema cardsynth/1, docs/FORMAT.md). Every rank opens the
+// same file through the MPI-IO driver, even a single process, and every call here is collective:
+// all ranks make it, with the same arguments where HDF5 requires it. Fixed-shape datasets are
+// created at full size up front, so a round's writes are hyperslabs by image index and no
+// metadata changes while rendering; only /images_encoded grows, at round boundaries.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <mpi.h>
+
+#include "config/config.h"
+
+namespace cardsynth {
+
+constexpr const char* kSchema = "cardsynth/1";
+
+// What /cards holds.
+struct CardTable {
+    std::vector<std::string> names;
+    std::vector<std::string> sources;
+    std::vector<int32_t> ranks;
+    std::vector<double> weights;  // sampling probability
+};
+
+// Root attributes and the stored configuration.
+struct DatasetHeader {
+    uint64_t seed = 0;
+    int64_t num_images = 0;
+    int width = 0, height = 0;
+    int max_cards = 0;  // M, the label slots per image
+    Storage storage = Storage::Jpeg;
+    bool masks = false;
+    std::string config_yaml;
+    std::string generator_version;
+    std::string created_utc;  // set by create() when empty
+};
+
+// Image buffers of a round: written in full before they are read, so new elements are left
+// uninitialised instead of zeroed (a round of raw frames is hundreds of MiB).
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitializedAllocator<U>;
+    };
+    UninitializedAllocator() = default;
+    template <class U>
+    UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using PixelBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+
+// One rank's share of a round: images [begin, end), possibly empty. Arrays are in image order,
+// with M slots per image padded as the contract says (card_id -1, the rest 0).
+struct RoundData {
+    int64_t begin = 0, end = 0;
+    PixelBuffer raw;                            // (end-begin) * H * W * 3, storage raw
+    std::vector<std::vector<uint8_t>> encoded;  // one per image, storage jpeg or png
+    std::vector<uint16_t> count;                // per image
+    std::vector<int32_t> card_id;               // per image * M
+    std::vector<float> corners;                 // per image * M * 8
+    std::vector<uint8_t> corner_visible;        // per image * M * 4
+    std::vector<float> bbox, bbox_full;         // per image * M * 4
+    std::vector<float> visible_fraction;        // per image * M
+    PixelBuffer masks;                          // per image * H * W, when masks
+
+    int64_t images() const { return end - begin; }
+};
+
+class DatasetWriter {
+  public:
+    // Creates the file at `path` (which must not exist: the caller decides about overwriting),
+    // writes the root attributes, /config and /cards, and creates every dataset at full size,
+    // with /done all 0 and `complete` 0. Collective.
+    static std::unique_ptr<DatasetWriter> create(MPI_Comm comm, const std::string& path,
+                                                 const DatasetHeader& header,
+                                                 const CardTable& cards);
+    // Opens an existing file to finish it (--resume). Collective. Throws DatasetError naming the
+    // file when it is not a cardsynth/1 dataset.
+    static std::unique_ptr<DatasetWriter> open(MPI_Comm comm, const std::string& path);
+    ~DatasetWriter();
+
+    const DatasetHeader& header() const;
+    // /done, all N entries, on every rank.
+    std::vector<uint8_t> read_done();
+
+    // Writes every rank's share: data and labels, a flush, then /done for those indices and a
+    // second flush. Collective; a rank with nothing to write passes an empty RoundData.
+    void write_round(const RoundData& mine);
+    // Sets `complete` = 1 after a final flush and closes the file. Collective.
+    void finish();
+    // Closes without marking complete (an interrupted run). Collective.
+    void close();
+
+    // Whether every transfer of the last write_round() stayed collective; `why` names the first
+    // that did not (from H5Pget_mpio_no_collective_cause).
+    bool last_round_collective(std::string& why) const;
+
+    DatasetWriter(const DatasetWriter&) = delete;
+    DatasetWriter& operator=(const DatasetWriter&) = delete;
+
+    struct Impl;
+
+  private:
+    explicit DatasetWriter(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cardsynth

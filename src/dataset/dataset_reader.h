@@ -1,0 +1,42 @@
+// Reading a cardsynth/1 file in one process (preview, inspect, resume checks and tests).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "dataset/dataset.h"
+#include "render/labels.h"
+
+namespace cardsynth {
+
+class DatasetReader {
+  public:
+    // Opens read-only; throws DatasetError naming the file when it is missing or not cardsynth/1.
+    explicit DatasetReader(const std::string& path);
+    ~DatasetReader();
+
+    const DatasetHeader& header() const;
+    bool complete() const;
+    std::string schema() const;
+    const CardTable& cards() const;
+    std::vector<uint8_t> done() const;
+
+    // Image i as RGB8 (decoded when stored encoded).
+    cv::Mat image(int64_t i) const;
+    // The stored bytes of image i (raw pixels or the encoded file), for hashing.
+    std::vector<uint8_t> image_bytes(int64_t i) const;
+    ImageLabels labels(int64_t i) const;
+    // Card ids of every image, flattened (for the popularity report).
+    std::vector<int32_t> all_card_ids() const;
+
+    struct Impl;
+
+  private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cardsynth

@@ -1,0 +1,482 @@
+#include "dataset/hdf5_handle.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace cardsynth::h5 {
+namespace {
+
+herr_t take_first(unsigned n, const H5E_error2_t* err, void* out) {
+    if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;
+    return 0;
+}
+
+// The innermost message of HDF5's error stack, which says what really failed ("MPI_File_open
+// failed: ... no such file or directory") where the outer ones only repeat the API call; then
+// clears the stack.
+std::string reason() {
+    std::string desc;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_first, &desc);
+    H5Eclear2(H5E_DEFAULT);
+    return desc;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    std::string why = reason();
+    throw DatasetError(why.empty() ? what : what + " (" + why + ")");
+}
+
+hid_t check(hid_t id, const std::string& what) {
+    if (id < 0) fail(what);
+    return id;
+}
+
+void check_status(herr_t status, const std::string& what) {
+    if (status < 0) fail(what);
+}
+
+std::string in(const std::string& object, const std::string& file) {
+    return "'" + object + "' in '" + file + "'";
+}
+
+std::string cause_text(uint32_t cause) {
+    struct Named {
+        uint32_t bit;
+        const char* text;
+    };
+    static const Named names[] = {
+        {H5D_MPIO_SET_INDEPENDENT, "independent transfer requested"},
+        {H5D_MPIO_DATATYPE_CONVERSION, "datatype conversion"},
+        {H5D_MPIO_DATA_TRANSFORMS, "data transform"},
+        {H5D_MPIO_MPI_OPT_TYPES_ENV_VAR_DISABLED, "MPI derived types disabled"},
+        {H5D_MPIO_NOT_SIMPLE_OR_SCALAR_DATASPACES, "dataspace not simple or scalar"},
+        {H5D_MPIO_NOT_CONTIGUOUS_OR_CHUNKED_DATASET, "dataset neither contiguous nor chunked"},
+        {H5D_MPIO_PARALLEL_FILTERED_WRITES_DISABLED, "filtered writes not parallel"},
+        {H5D_MPIO_ERROR_WHILE_CHECKING_COLLECTIVE_POSSIBLE, "error while checking"},
+    };
+    std::string text;
+    for (const Named& n : names) {
+        if (cause & n.bit) text += (text.empty() ? "" : ", ") + std::string(n.text);
+    }
+    return text.empty() ? "cause " + std::to_string(cause) : text;
+}
+
+Handle file_access(MPI_Comm comm, const std::string& path) {
+    Handle fapl(
+        check(H5Pcreate(H5P_FILE_ACCESS), "cannot create file access list for '" + path + "'"));
+    check_status(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL),
+                 "cannot select MPI-IO for '" + path + "'");
+    // Every rank makes the same metadata calls, so metadata can be read once and broadcast, and
+    // written collectively, instead of every rank hitting the file system.
+    check_status(H5Pset_all_coll_metadata_ops(fapl.get(), true),
+                 "cannot set collective metadata reads for '" + path + "'");
+    check_status(H5Pset_coll_metadata_write(fapl.get(), true),
+                 "cannot set collective metadata writes for '" + path + "'");
+    return fapl;
+}
+
+}  // namespace
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+    if (this != &other) {
+        reset();
+        id_ = other.id_;
+        other.id_ = H5I_INVALID_HID;
+    }
+    return *this;
+}
+
+bool Handle::reset() {
+    if (id_ < 0) return true;
+    hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    herr_t status = -1;
+    switch (H5Iget_type(id)) {
+        case H5I_FILE:
+            status = H5Fclose(id);
+            break;
+        case H5I_GROUP:
+            status = H5Gclose(id);
+            break;
+        case H5I_DATASET:
+            status = H5Dclose(id);
+            break;
+        case H5I_ATTR:
+            status = H5Aclose(id);
+            break;
+        case H5I_DATASPACE:
+            status = H5Sclose(id);
+            break;
+        case H5I_DATATYPE:
+            status = H5Tclose(id);
+            break;
+        case H5I_GENPROP_LST:
+            status = H5Pclose(id);
+            break;
+        default:
+            break;
+    }
+    return status >= 0;
+}
+
+void silence_error_stack() {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+Handle string_type(size_t size) {
+    Handle type(check(H5Tcopy(H5T_C_S1), "cannot create a string type"));
+    check_status(H5Tset_size(type.get(), std::max<size_t>(size, 1)),
+                 "cannot size a string type to " + std::to_string(size));
+    check_status(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "cannot set string padding");
+    check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot set UTF-8 strings");
+    return type;
+}
+
+// --- Transfer ---------------------------------------------------------------------------------
+
+Transfer Transfer::collective() {
+    Transfer t;
+    t.plist_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "cannot create a transfer list"));
+    check_status(H5Pset_dxpl_mpio(t.plist_.get(), H5FD_MPIO_COLLECTIVE),
+                 "cannot make transfers collective");
+    t.collective_ = true;
+    return t;
+}
+
+Transfer Transfer::independent() {
+    Transfer t;
+    t.plist_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "cannot create a transfer list"));
+    return t;
+}
+
+std::string Transfer::no_collective_cause() const {
+    if (!collective_) return "independent transfer requested";
+    uint32_t local = 0, global = 0;
+    check_status(H5Pget_mpio_no_collective_cause(plist_.get(), &local, &global),
+                 "cannot ask whether a transfer stayed collective");
+    if ((local | global) == H5D_MPIO_COLLECTIVE) return "";
+    if (local) return "broken on this rank: " + cause_text(local);
+    return "broken on another rank: " + cause_text(global);
+}
+
+// --- Dataset ----------------------------------------------------------------------------------
+
+std::vector<hsize_t> Dataset::dims() const {
+    Handle space(check(H5Dget_space(id_.get()), "cannot read the shape of " + in(name_, file_)));
+    int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) fail("cannot read the shape of " + in(name_, file_));
+    std::vector<hsize_t> d(static_cast<size_t>(rank));
+    if (rank > 0 && H5Sget_simple_extent_dims(space.get(), d.data(), nullptr) < 0)
+        fail("cannot read the shape of " + in(name_, file_));
+    return d;
+}
+
+void Dataset::set_extent(const std::vector<hsize_t>& d) {
+    check_status(H5Dset_extent(id_.get(), d.data()),
+                 "cannot grow dataset " + in(name_, file_) + " to " + std::to_string(d.at(0)));
+}
+
+namespace {
+
+// Selects rows [begin, begin + rows) of `file_space` (every other axis whole) and makes a memory
+// space of the same shape; with rows == 0 both select nothing.
+Handle select_rows(hid_t file_space, uint64_t begin, uint64_t rows, const std::string& what) {
+    int rank = H5Sget_simple_extent_ndims(file_space);
+    if (rank < 1) fail(what + ": not an array");
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
+    if (rows == 0) {
+        check_status(H5Sselect_none(file_space), what);
+        std::vector<hsize_t> one(dims.size(), 1);
+        Handle mem(check(H5Screate_simple(rank, one.data(), nullptr), what));
+        check_status(H5Sselect_none(mem.get()), what);
+        return mem;
+    }
+    if (begin + rows > dims[0]) {
+        throw DatasetError(what + ": rows [" + std::to_string(begin) + ", " +
+                           std::to_string(begin + rows) + ") past its " + std::to_string(dims[0]) +
+                           " rows");
+    }
+    std::vector<hsize_t> start(dims.size(), 0), count = dims;
+    start[0] = begin;
+    count[0] = rows;
+    check_status(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr,
+                                     count.data(), nullptr),
+                 what);
+    return Handle(check(H5Screate_simple(rank, count.data(), nullptr), what));
+}
+
+}  // namespace
+
+void Dataset::write_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t rows,
+                             const void* data) {
+    const std::string what = "cannot write dataset " + in(name_, file_);
+    Handle file_space(check(H5Dget_space(id_.get()), what));
+    Handle mem_space = select_rows(file_space.get(), begin, rows, what);
+    static const uint8_t nothing = 0;  // HDF5 wants a buffer even for an empty selection
+    check_status(H5Dwrite(id_.get(), mem_type, mem_space.get(), file_space.get(), xfer,
+                          rows ? data : &nothing),
+                 what);
+}
+
+void Dataset::read_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t rows,
+                            void* data) const {
+    const std::string what = "cannot read dataset " + in(name_, file_);
+    Handle file_space(check(H5Dget_space(id_.get()), what));
+    Handle mem_space = select_rows(file_space.get(), begin, rows, what);
+    uint8_t nothing = 0;
+    check_status(H5Dread(id_.get(), mem_type, mem_space.get(), file_space.get(), xfer,
+                         rows ? data : &nothing),
+                 what);
+}
+
+void Dataset::write_strings(const Transfer& xfer, const std::vector<std::string>& values,
+                            bool write) {
+    const std::string what = "cannot write dataset " + in(name_, file_);
+    Handle type(check(H5Dget_type(id_.get()), what));
+    size_t size = H5Tget_size(type.get());
+    if (size == 0) fail(what);
+    std::vector<char> buffer(std::max<size_t>(values.size(), 1) * size, '\0');
+    for (size_t i = 0; i < values.size(); ++i) {
+        std::memcpy(&buffer[i * size], values[i].data(), std::min(values[i].size(), size - 1));
+    }
+    Handle file_space(check(H5Dget_space(id_.get()), what));
+    Handle mem_space = select_rows(file_space.get(), 0, write ? values.size() : 0, what);
+    check_status(H5Dwrite(id_.get(), type.get(), mem_space.get(), file_space.get(), xfer.get(),
+                          buffer.data()),
+                 what);
+}
+
+std::vector<std::string> Dataset::read_strings() const {
+    const std::string what = "cannot read strings of " + in(name_, file_);
+    Handle type(check(H5Dget_type(id_.get()), what));
+    if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) != 0)
+        throw DatasetError(what + ": not fixed-length strings");
+    size_t size = H5Tget_size(type.get());
+    std::vector<hsize_t> d = dims();
+    if (d.size() != 1) throw DatasetError(what + ": not one-dimensional");
+    std::vector<char> buffer(std::max<hsize_t>(d[0], 1) * size, '\0');
+    if (d[0] > 0) read_rows_raw(type.get(), H5P_DEFAULT, 0, d[0], buffer.data());
+    std::vector<std::string> out(d[0]);
+    for (size_t i = 0; i < out.size(); ++i) {
+        const char* s = &buffer[i * size];
+        out[i].assign(s, strnlen(s, size));
+    }
+    return out;
+}
+
+void Dataset::write_scalar_string(const Transfer& xfer, const std::string& value, bool write) {
+    const std::string what = "cannot write dataset " + in(name_, file_);
+    Handle type(check(H5Dget_type(id_.get()), what));
+    size_t size = H5Tget_size(type.get());
+    std::vector<char> buffer(size, '\0');
+    std::memcpy(buffer.data(), value.data(), std::min(value.size(), size - 1));
+    Handle file_space(check(H5Dget_space(id_.get()), what));
+    Handle mem_space(check(H5Screate(H5S_SCALAR), what));
+    if (!write) {
+        check_status(H5Sselect_none(file_space.get()), what);
+        check_status(H5Sselect_none(mem_space.get()), what);
+    }
+    check_status(H5Dwrite(id_.get(), type.get(), mem_space.get(), file_space.get(), xfer.get(),
+                          buffer.data()),
+                 what);
+}
+
+std::string Dataset::read_scalar_string() const {
+    const std::string what = "cannot read string " + in(name_, file_);
+    Handle type(check(H5Dget_type(id_.get()), what));
+    if (H5Tget_class(type.get()) != H5T_STRING) throw DatasetError(what + ": not a string");
+    if (H5Tis_variable_str(type.get()) > 0) {
+        char* text = nullptr;
+        check_status(H5Dread(id_.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text), what);
+        std::string out = text ? text : "";
+        H5free_memory(text);
+        return out;
+    }
+    size_t size = H5Tget_size(type.get());
+    std::vector<char> buffer(size + 1, '\0');
+    check_status(H5Dread(id_.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+                 what);
+    return std::string(buffer.data(), strnlen(buffer.data(), size));
+}
+
+void Dataset::close() {
+    if (!id_.reset()) fail("cannot close dataset " + in(name_, file_));
+}
+
+// --- File -------------------------------------------------------------------------------------
+
+File File::create_parallel(MPI_Comm comm, const std::string& path) {
+    silence_error_stack();
+    Handle fapl = file_access(comm, path);
+    File f;
+    f.path_ = path;
+    f.id_ = Handle(check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
+                         "cannot create HDF5 file '" + path + "'"));
+    return f;
+}
+
+File File::open_parallel(MPI_Comm comm, const std::string& path) {
+    silence_error_stack();
+    Handle fapl = file_access(comm, path);
+    File f;
+    f.path_ = path;
+    f.id_ = Handle(check(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()),
+                         "cannot open HDF5 file '" + path + "' for writing"));
+    return f;
+}
+
+File File::open_read(const std::string& path) {
+    silence_error_stack();
+    File f;
+    f.path_ = path;
+    f.id_ = Handle(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
+                         "cannot open HDF5 file '" + path + "'"));
+    return f;
+}
+
+void File::create_group(const std::string& name) {
+    Handle g(check(H5Gcreate2(id_.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   "cannot create group " + in(name, path_)));
+}
+
+bool File::exists(const std::string& name) const {
+    // H5Lexists only looks at the last path component, so walk the parents first.
+    size_t pos = 0;
+    while ((pos = name.find('/', pos + 1)) != std::string::npos) {
+        htri_t parent = H5Lexists(id_.get(), name.substr(0, pos).c_str(), H5P_DEFAULT);
+        if (parent <= 0) return false;
+    }
+    htri_t found = H5Lexists(id_.get(), name.c_str(), H5P_DEFAULT);
+    if (found < 0) fail("cannot look for " + in(name, path_));
+    return found > 0;
+}
+
+Dataset File::create_dataset(const std::string& name, hid_t type, const std::vector<hsize_t>& dims,
+                             const DatasetOptions& options) {
+    const std::string what = "cannot create dataset " + in(name, path_);
+    const std::vector<hsize_t>& maxdims = options.maxdims.empty() ? dims : options.maxdims;
+    Handle space(
+        check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), what));
+    Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), what));
+    if (!options.chunk.empty()) {
+        check_status(
+            H5Pset_chunk(dcpl.get(), static_cast<int>(options.chunk.size()), options.chunk.data()),
+            what);
+    }
+    // Space is allocated now, while every rank is in this collective call, so that no later write
+    // changes metadata; fill values are written only where asked, never into gigabytes of frames.
+    check_status(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), what);
+    if (options.fill_value)
+        check_status(H5Pset_fill_value(dcpl.get(), type, options.fill_value), what);
+    check_status(H5Pset_fill_time(dcpl.get(),
+                                  options.write_fill ? H5D_FILL_TIME_ALLOC : H5D_FILL_TIME_NEVER),
+                 what);
+    Handle id(check(H5Dcreate2(id_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(),
+                               H5P_DEFAULT),
+                    what));
+    return Dataset(std::move(id), name, path_);
+}
+
+Dataset File::create_scalar(const std::string& name, hid_t type) {
+    const std::string what = "cannot create dataset " + in(name, path_);
+    Handle space(check(H5Screate(H5S_SCALAR), what));
+    Handle id(check(H5Dcreate2(id_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                               H5P_DEFAULT),
+                    what));
+    return Dataset(std::move(id), name, path_);
+}
+
+Dataset File::open_dataset(const std::string& name) const {
+    if (!exists(name)) throw DatasetError("dataset " + in(name, path_) + " is missing");
+    Handle id(check(H5Dopen2(id_.get(), name.c_str(), H5P_DEFAULT),
+                    "cannot open dataset " + in(name, path_)));
+    return Dataset(std::move(id), name, path_);
+}
+
+bool File::has_attribute(const std::string& name) const {
+    htri_t found = H5Aexists(id_.get(), name.c_str());
+    if (found < 0) fail("cannot look for attribute " + in(name, path_));
+    return found > 0;
+}
+
+void File::write_attribute(const std::string& name, const std::string& value) {
+    const std::string what = "cannot write attribute " + in(name, path_);
+    Handle type = string_type(value.size() + 1);
+    if (has_attribute(name)) check_status(H5Adelete(id_.get(), name.c_str()), what);
+    Handle space(check(H5Screate(H5S_SCALAR), what));
+    Handle attr(check(
+        H5Acreate2(id_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+        what));
+    std::vector<char> buffer(value.begin(), value.end());
+    buffer.push_back('\0');
+    check_status(H5Awrite(attr.get(), type.get(), buffer.data()), what);
+}
+
+void File::write_attribute_raw(const std::string& name, hid_t type, const void* value) {
+    const std::string what = "cannot write attribute " + in(name, path_);
+    Handle attr;
+    if (has_attribute(name)) {
+        attr = Handle(check(H5Aopen(id_.get(), name.c_str(), H5P_DEFAULT), what));
+    } else {
+        Handle space(check(H5Screate(H5S_SCALAR), what));
+        attr = Handle(
+            check(H5Acreate2(id_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                  what));
+    }
+    check_status(H5Awrite(attr.get(), type, value), what);
+}
+
+std::string File::read_string_attribute(const std::string& name) const {
+    const std::string what = "cannot read attribute " + in(name, path_);
+    if (!has_attribute(name)) throw DatasetError("attribute " + in(name, path_) + " is missing");
+    Handle attr(check(H5Aopen(id_.get(), name.c_str(), H5P_DEFAULT), what));
+    Handle type(check(H5Aget_type(attr.get()), what));
+    if (H5Tget_class(type.get()) != H5T_STRING)
+        throw DatasetError("attribute " + in(name, path_) + " is not a string");
+    if (H5Tis_variable_str(type.get()) > 0) {
+        char* text = nullptr;
+        check_status(H5Aread(attr.get(), type.get(), &text), what);
+        std::string out = text ? text : "";
+        H5free_memory(text);
+        return out;
+    }
+    size_t size = H5Tget_size(type.get());
+    std::vector<char> buffer(size + 1, '\0');
+    check_status(H5Aread(attr.get(), type.get(), buffer.data()), what);
+    return std::string(buffer.data(), strnlen(buffer.data(), size));
+}
+
+void File::read_attribute_raw(const std::string& name, hid_t mem_type, void* value) const {
+    const std::string what = "cannot read attribute " + in(name, path_);
+    if (!has_attribute(name)) throw DatasetError("attribute " + in(name, path_) + " is missing");
+    Handle attr(check(H5Aopen(id_.get(), name.c_str(), H5P_DEFAULT), what));
+    Handle type(check(H5Aget_type(attr.get()), what));
+    if (H5Tget_class(type.get()) != H5T_INTEGER)
+        throw DatasetError("attribute " + in(name, path_) + " is not an integer");
+    check_status(H5Aread(attr.get(), mem_type, value), what);
+}
+
+int64_t File::read_int_attribute(const std::string& name) const {
+    int64_t value = 0;
+    read_attribute_raw(name, H5T_NATIVE_INT64, &value);
+    return value;
+}
+
+uint64_t File::read_uint_attribute(const std::string& name) const {
+    uint64_t value = 0;
+    read_attribute_raw(name, H5T_NATIVE_UINT64, &value);
+    return value;
+}
+
+void File::flush() {
+    check_status(H5Fflush(id_.get(), H5F_SCOPE_GLOBAL), "cannot flush '" + path_ + "'");
+}
+
+void File::close() {
+    if (!id_.reset()) fail("cannot close '" + path_ + "'");
+}
+
+}  // namespace cardsynth::h5

@@ -1,1 +1,0 @@
-#include "cardsynth/error.h"

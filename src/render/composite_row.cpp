@@ -1,0 +1,187 @@
+#include "render/composite_row.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace cardsynth {
+
+void composite_row_scalar(const RowJob& j) {
+    const float* m = j.m;
+    const float ub = m[1] * j.yc + m[2], vb = m[4] * j.yc + m[5];
+    const float tw = static_cast<float>(j.tex.width), th = static_cast<float>(j.tex.height);
+    uint32_t s[4];
+    for (int x = j.xa; x <= j.xb; ++x) {
+        const float xc = static_cast<float>(x) + 0.5f;
+        const float u = m[0] * xc + ub, v = m[3] * xc + vb;
+        sample_bilinear(j.tex, u, v, s);
+        if (s[3] == 0) continue;
+        blend_over(j.rgb + x * 3, s);
+        if (id_covers(u, v, j.pad, tw, th, s[3])) j.ids[x] = j.slot;
+    }
+}
+
+void composite_row(const RowJob& job) {
+    if (cpu_has_avx2())
+        composite_row_avx2(job);
+    else
+        composite_row_scalar(job);
+}
+
+namespace {
+
+// blend_over for one channel of eight pixels: s + div255(dst * inv), at most 255.
+__attribute__((target("avx2"), always_inline)) inline __m256i over(__m256i s, __m256i dst,
+                                                                   __m256i shuffle, __m256i inv) {
+    const __m256i c128 = _mm256_set1_epi32(128);
+    __m256i t = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_shuffle_epi8(dst, shuffle), inv), c128);
+    t = _mm256_srli_epi32(_mm256_add_epi32(t, _mm256_srli_epi32(t, 8)), 8);
+    return _mm256_min_epi32(_mm256_add_epi32(s, t), _mm256_set1_epi32(255));
+}
+
+}  // namespace
+
+// Eight pixels per step, each lane computing exactly what composite_row_scalar computes: the
+// same float operations in the same order (no fused multiply-adds), the same integer weights and
+// sums. A transparent sample blends to the unchanged pixel (premultiplied colour is never above
+// alpha), so lanes need no mask for the blend, only for the id buffer.
+__attribute__((target("avx2"))) void composite_row_avx2(const RowJob& j) {
+    const float* m = j.m;
+    const float ub = m[1] * j.yc + m[2], vb = m[4] * j.yc + m[5];
+    const float tw = static_cast<float>(j.tex.width), th = static_cast<float>(j.tex.height);
+    const __m256 m0 = _mm256_set1_ps(m[0]), m3 = _mm256_set1_ps(m[3]);
+    const __m256 ubv = _mm256_set1_ps(ub), vbv = _mm256_set1_ps(vb);
+    const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
+    const __m256 k256 = _mm256_set1_ps(256.0f);
+    const __m256 xmax = _mm256_set1_ps(static_cast<float>(j.tex.width - 1) - 0.001f);
+    const __m256 ymax = _mm256_set1_ps(static_cast<float>(j.tex.height - 1) - 0.001f);
+    const __m256 lo = _mm256_set1_ps(j.pad);
+    const __m256 hi_u = _mm256_set1_ps(tw - j.pad), hi_v = _mm256_set1_ps(th - j.pad);
+    const __m256i stride = _mm256_set1_epi32(j.tex.stride);
+    const __m256i lanes = _mm256_set1_epi32(0x00FF00FF), round = _mm256_set1_epi32(0x00800080);
+    const __m256i byte = _mm256_set1_epi32(0xFF), c128 = _mm256_set1_epi32(128);
+    const __m256i c255 = _mm256_set1_epi32(255), c256 = _mm256_set1_epi32(256);
+    const __m256i a_hi = _mm256_set1_epi32(static_cast<int>(kIdAlphaThreshold) - 1);
+    const __m256i a_in = _mm256_set1_epi32(static_cast<int>(kIdAlphaInsideThreshold) - 1);
+    const __m256 step = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+    const long long* row0 = reinterpret_cast<const long long*>(j.tex.data);
+    const long long* row1 = reinterpret_cast<const long long*>(j.tex.data + j.tex.stride);
+    const __m256i split = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    // RGB bytes of four pixels (12 bytes at the start of each 128-bit lane) to and from one
+    // channel per 32-bit lane.
+    const __m256i to_r =
+        _mm256_setr_epi8(0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1, 4, -1, -1, -1,
+                         7, -1, -1, -1, 10, -1, -1, -1, 13, -1, -1, -1);
+    const __m256i to_g =
+        _mm256_setr_epi8(1, -1, -1, -1, 4, -1, -1, -1, 7, -1, -1, -1, 10, -1, -1, -1, 5, -1, -1, -1,
+                         8, -1, -1, -1, 11, -1, -1, -1, 14, -1, -1, -1);
+    const __m256i to_b =
+        _mm256_setr_epi8(2, -1, -1, -1, 5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1, 6, -1, -1, -1,
+                         9, -1, -1, -1, 12, -1, -1, -1, 15, -1, -1, -1);
+    const __m256i pack = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0,
+                                          1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    int x = j.xa;
+    for (; x + 7 <= j.xb; x += 8) {
+        const __m256 xc =
+            _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(static_cast<float>(x)), step), half);
+        const __m256 u = _mm256_add_ps(_mm256_mul_ps(m0, xc), ubv);
+        const __m256 v = _mm256_add_ps(_mm256_mul_ps(m3, xc), vbv);
+        const __m256 fxf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(u, half), zero), xmax);
+        const __m256 fyf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(v, half), zero), ymax);
+        const __m256i x0 = _mm256_cvttps_epi32(fxf), y0 = _mm256_cvttps_epi32(fyf);
+        const __m256i fx =
+            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fxf, _mm256_cvtepi32_ps(x0)), k256));
+        const __m256i fy =
+            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fyf, _mm256_cvtepi32_ps(y0)), k256));
+        const __m256i w11 =
+            _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(fx, fy), c128), 8);
+        const __m256i w10 = _mm256_sub_epi32(fx, w11), w01 = _mm256_sub_epi32(fy, w11);
+        const __m256i w00 = _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(c256, fx), fy), w11);
+        const __m256i idx =
+            _mm256_add_epi32(_mm256_mullo_epi32(y0, stride), _mm256_slli_epi32(x0, 2));
+        // A texel and its right neighbour are one 64-bit load: four gathers of four pairs
+        // instead of four gathers of eight texels. Pixels {0, 1, 4, 5} and {2, 3, 6, 7} go to
+        // the two gathers of a row so that one shuffle puts every texel back in pixel order.
+        const __m256i halves = _mm256_permutevar8x32_epi32(idx, split);
+        const __m128i idx_a = _mm256_castsi256_si128(halves);
+        const __m128i idx_b = _mm256_extracti128_si256(halves, 1);
+        const __m256 top0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0, idx_a, 1));
+        const __m256 top1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0, idx_b, 1));
+        const __m256 bot0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1, idx_a, 1));
+        const __m256 bot1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1, idx_b, 1));
+        const __m256i a = _mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0x88));
+        const __m256i b = _mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0xDD));
+        const __m256i c = _mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0x88));
+        const __m256i d = _mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0xDD));
+        __m256i rb = _mm256_mullo_epi32(_mm256_and_si256(a, lanes), w00);
+        rb = _mm256_add_epi32(rb, _mm256_mullo_epi32(_mm256_and_si256(b, lanes), w10));
+        rb = _mm256_add_epi32(rb, _mm256_mullo_epi32(_mm256_and_si256(c, lanes), w01));
+        rb = _mm256_add_epi32(rb, _mm256_mullo_epi32(_mm256_and_si256(d, lanes), w11));
+        rb = _mm256_srli_epi32(_mm256_add_epi32(rb, round), 8);
+        __m256i ga = _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(a, 8), lanes), w00);
+        ga = _mm256_add_epi32(
+            ga, _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(b, 8), lanes), w10));
+        ga = _mm256_add_epi32(
+            ga, _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(c, 8), lanes), w01));
+        ga = _mm256_add_epi32(
+            ga, _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(d, 8), lanes), w11));
+        ga = _mm256_srli_epi32(_mm256_add_epi32(ga, round), 8);
+        const __m256i alpha = _mm256_and_si256(_mm256_srli_epi32(ga, 16), byte);
+        if (_mm256_testz_si256(alpha, alpha)) continue;
+        const __m256i sr = _mm256_and_si256(rb, byte), sg = _mm256_and_si256(ga, byte);
+        const __m256i sb = _mm256_and_si256(_mm256_srli_epi32(rb, 16), byte);
+
+        uint8_t* px = j.rgb + x * 3;
+        // Opaque samples (most of a card) replace the pixel: blend_over adds div255(dst * 0).
+        const bool opaque = _mm256_movemask_epi8(_mm256_cmpeq_epi32(alpha, c255)) == -1;
+        __m256i out;
+        if (opaque) {
+            out = _mm256_or_si256(_mm256_or_si256(sr, _mm256_slli_epi32(sg, 8)),
+                                  _mm256_slli_epi32(sb, 16));
+        } else {
+            // Lane 1 holds bytes 8..23; its pixels start at byte 4 of the lane, as to_r expects.
+            const __m256i dst = _mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(px))),
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(px + 8)), 1);
+            const __m256i inv = _mm256_sub_epi32(c255, alpha);
+            out = _mm256_or_si256(_mm256_or_si256(over(sr, dst, to_r, inv),
+                                                  _mm256_slli_epi32(over(sg, dst, to_g, inv), 8)),
+                                  _mm256_slli_epi32(over(sb, dst, to_b, inv), 16));
+        }
+        const __m256i packed = _mm256_shuffle_epi8(out, pack);
+        const __m128i p0 = _mm256_castsi256_si128(packed), p1 = _mm256_extracti128_si256(packed, 1);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(px), p0);
+        const uint32_t p0_tail = static_cast<uint32_t>(_mm_extract_epi32(p0, 2));
+        std::memcpy(px + 8, &p0_tail, 4);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(px + 12), p1);
+        const uint32_t p1_tail = static_cast<uint32_t>(_mm_extract_epi32(p1, 2));
+        std::memcpy(px + 20, &p1_tail, 4);
+
+        if (opaque) {
+            std::memset(j.ids + x, j.slot, 8);
+            continue;
+        }
+        const __m256 inside = _mm256_and_ps(
+            _mm256_and_ps(_mm256_cmp_ps(u, lo, _CMP_GE_OQ), _mm256_cmp_ps(u, hi_u, _CMP_LE_OQ)),
+            _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi_v, _CMP_LE_OQ)));
+        const __m256i covers = _mm256_or_si256(
+            _mm256_cmpgt_epi32(alpha, a_hi),
+            _mm256_and_si256(_mm256_cmpgt_epi32(alpha, a_in), _mm256_castps_si256(inside)));
+        unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(covers)));
+        if (mask == 0xFFu) {
+            std::memset(j.ids + x, j.slot, 8);
+        } else {
+            while (mask) {
+                j.ids[x + __builtin_ctz(mask)] = j.slot;
+                mask &= mask - 1;
+            }
+        }
+    }
+    if (x <= j.xb) {
+        RowJob tail = j;
+        tail.xa = x;
+        composite_row_scalar(tail);
+    }
+}
+
+}  // namespace cardsynth

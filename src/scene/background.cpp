@@ -1,0 +1,484 @@
+#include "scene/background.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include <turbojpeg.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "base/error.h"
+#include "base/fresh_image.h"
+#include "base/rng.h"
+#include "catalog/image_resize.h"
+
+namespace cardsynth {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::array<double, kBackgroundLevels> kLevelScales{1.0, 1.25, 1.5};
+constexpr std::array<const char*, kBuiltinPlaymats> kBuiltinNames{"felt",   "wood",    "cloth",
+                                                                  "marble", "printed", "zones"};
+// Keys the playmats' random streams; a fixed constant, so that playmat `id` never depends on the
+// run's seed and every run of every rank draws the same ones.
+constexpr uint64_t kPlaymatKey = 0x706c61796d617473ULL;  // "playmats"
+constexpr double kPi = 3.14159265358979323846;
+
+struct Rgb {
+    float r, g, b;
+};
+
+Rgb hsv(double hue_deg, double s, double v) {
+    const double h = std::fmod(std::fmod(hue_deg, 360.0) + 360.0, 360.0) / 60.0;
+    const double c = v * s;
+    const double x = c * (1.0 - std::fabs(std::fmod(h, 2.0) - 1.0));
+    const double m = v - c;
+    double r = 0, g = 0, b = 0;
+    switch (static_cast<int>(h)) {
+        case 0:
+            r = c, g = x;
+            break;
+        case 1:
+            r = x, g = c;
+            break;
+        case 2:
+            g = c, b = x;
+            break;
+        case 3:
+            g = x, b = c;
+            break;
+        case 4:
+            r = x, b = c;
+            break;
+        default:
+            r = c, b = x;
+            break;
+    }
+    return {static_cast<float>(255 * (r + m)), static_cast<float>(255 * (g + m)),
+            static_cast<float>(255 * (b + m))};
+}
+
+Rgb mix(const Rgb& a, const Rgb& b, float t) {
+    return {a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t};
+}
+
+Rgb scale(const Rgb& a, float k) {
+    return {a.r * k, a.g * k, a.b * k};
+}
+
+float smoothstep(float lo, float hi, float v) {
+    const float t = std::clamp((v - lo) / (hi - lo), 0.0f, 1.0f);
+    return t * t * (3.0f - 2.0f * t);
+}
+
+// Smooth value noise in [0, 1]: a coarse grid of uniforms, oversampled and blurred, then scaled
+// to size. Plain bicubic interpolation of the grid leaves streaks along its rows and columns that
+// show once a texture sharpens the noise; the blur at a small size removes them cheaply.
+cv::Mat value_noise(Rng& rng, int w, int h, int cells_x, int cells_y) {
+    constexpr int kOversample = 8;
+    cv::Mat grid(std::max(2, cells_y) + 1, std::max(2, cells_x) + 1, CV_32F);
+    for (int y = 0; y < grid.rows; ++y)
+        for (int x = 0; x < grid.cols; ++x)
+            grid.at<float>(y, x) = static_cast<float>(rng.uniform());
+    cv::Mat smooth;
+    cv::resize(grid, smooth,
+               cv::Size(std::min(w, grid.cols * kOversample), std::min(h, grid.rows * kOversample)),
+               0, 0, cv::INTER_LINEAR);
+    const double sigma_x = 0.45 * smooth.cols / grid.cols, sigma_y = 0.45 * smooth.rows / grid.rows;
+    cv::GaussianBlur(smooth, smooth, cv::Size(0, 0), sigma_x, sigma_y, cv::BORDER_REFLECT);
+    cv::normalize(smooth, smooth, 0.0, 1.0, cv::NORM_MINMAX);
+    cv::Mat out;
+    cv::resize(smooth, out, cv::Size(w, h), 0, 0, cv::INTER_CUBIC);
+    return out;
+}
+
+// Fractal noise: octaves of value noise, each twice as fine and half as strong; about [0, 1].
+cv::Mat fractal_noise(Rng& rng, int w, int h, int cells, int octaves) {
+    cv::Mat sum = cv::Mat::zeros(h, w, CV_32F);
+    double amplitude = 1.0, total = 0.0;
+    const double aspect = static_cast<double>(h) / w;
+    for (int o = 0; o < octaves; ++o) {
+        const int cx = cells << o;
+        const int cy = std::max(2, static_cast<int>(std::lround(cx * aspect)));
+        cv::scaleAdd(value_noise(rng, w, h, cx, cy), amplitude, sum, sum);
+        total += amplitude;
+        amplitude *= 0.5;
+    }
+    return sum / total;
+}
+
+// Each texture fills `img` (CV_32FC3, R G B in 0..255) at the working resolution.
+void felt(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb base = hsv(hue + 140, rng.uniform(0.45, 0.65), rng.uniform(0.32, 0.42));
+    const cv::Mat blotch = fractal_noise(rng, w, h, 3, 4);
+    const cv::Mat fibre = value_noise(rng, w, h, w / 3, h / 3);
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const float k =
+                0.86f + 0.28f * blotch.at<float>(y, x) + 0.12f * (fibre.at<float>(y, x) - 0.5f);
+            const Rgb c = scale(base, k);
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+void wood(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb light = hsv(hue + 30, rng.uniform(0.5, 0.65), rng.uniform(0.45, 0.55));
+    const Rgb dark = hsv(hue + 22, rng.uniform(0.6, 0.75), rng.uniform(0.22, 0.3));
+    // Grain runs along x: the warp varies slowly along x and quickly across the boards.
+    const cv::Mat warp = value_noise(rng, w, h, 5, 40);
+    const cv::Mat knots = fractal_noise(rng, w, h, 4, 3);
+    const int boards = static_cast<int>(rng.uniform_int(4, 7));
+    const double board_h = static_cast<double>(h) / boards;
+    std::vector<double> offset(boards + 1), tone(boards + 1);
+    for (int b = 0; b <= boards; ++b)
+        offset[b] = rng.uniform(0.0, 10.0), tone[b] = rng.uniform(0.85, 1.1);
+    const double period = board_h / rng.uniform(5.0, 8.0);
+    for (int y = 0; y < h; ++y) {
+        const int b = std::min(boards, static_cast<int>(y / board_h));
+        const double in_board = y - b * board_h;
+        const float seam = in_board < 1.5 || board_h - in_board < 1.0 ? 0.55f : 1.0f;
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const double phase = in_board / period + 2.5 * warp.at<float>(y, x) +
+                                 1.5 * knots.at<float>(y, x) + offset[b];
+            const float ring =
+                static_cast<float>(std::pow(0.5 + 0.5 * std::sin(2 * kPi * phase), 3));
+            const Rgb c =
+                scale(mix(light, dark, 0.25f + 0.6f * ring), static_cast<float>(tone[b]) * seam);
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+void cloth(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb base = hsv(hue + 215, rng.uniform(0.4, 0.6), rng.uniform(0.3, 0.4));
+    const cv::Mat folds = fractal_noise(rng, w, h, 2, 3);
+    // A faint printed lattice of diamonds, about a tenth of the width apart.
+    const double lattice = w / rng.uniform(8.0, 12.0);
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const float twill = ((x + y) / 2) % 2 == 0 ? 1.03f : 0.97f;
+            const double d = std::fabs(std::sin(kPi * (x + y) / lattice)) *
+                             std::fabs(std::sin(kPi * (x - y) / lattice));
+            const float print = 1.0f + 0.07f * static_cast<float>(std::pow(d, 0.5));
+            const float k = twill * print * (0.85f + 0.3f * folds.at<float>(y, x));
+            const Rgb c = scale(base, k);
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+void marble(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb from = hsv(hue + 260, rng.uniform(0.25, 0.4), rng.uniform(0.3, 0.38));
+    const Rgb to = hsv(hue + 200, rng.uniform(0.3, 0.45), rng.uniform(0.22, 0.3));
+    const Rgb vein = hsv(hue + 240, 0.12, rng.uniform(0.62, 0.72));
+    const cv::Mat turbulence = fractal_noise(rng, w, h, 3, 5);
+    const double angle = rng.uniform(0.0, kPi);
+    const double dx = std::cos(angle), dy = std::sin(angle);
+    const double stripes = rng.uniform(2.0, 4.0) / w;
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const float along =
+                static_cast<float>((x * dx + y * dy) / (w * std::fabs(dx) + h * std::fabs(dy)));
+            const double s = std::sin(2 * kPi * ((x * dx + y * dy) * stripes) +
+                                      9.0 * turbulence.at<float>(y, x));
+            const float v = static_cast<float>(std::pow(1.0 - std::fabs(s), 7));
+            const Rgb c = mix(mix(from, to, std::clamp(along + 0.5f, 0.0f, 1.0f)), vein, 0.55f * v);
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+void printed(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb base = hsv(hue + 10, rng.uniform(0.5, 0.7), rng.uniform(0.18, 0.24));
+    const Rgb art = hsv(hue + 290, rng.uniform(0.45, 0.6), rng.uniform(0.35, 0.45));
+    const Rgb gold = hsv(hue + 45, 0.55, 0.75);
+    const cv::Mat clouds = fractal_noise(rng, w, h, 3, 5);
+    const double cx = w * rng.uniform(0.4, 0.6), cy = h * rng.uniform(0.4, 0.6);
+    const double radius = std::min(w, h) * rng.uniform(0.36, 0.44);
+    const int points = static_cast<int>(rng.uniform_int(5, 8));
+    const double spin = rng.uniform(0.0, 2 * kPi);
+    const double line = std::max(1.0, std::min(w, h) / 180.0);
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const double rx = x - cx, ry = y - cy;
+            const double r = std::hypot(rx, ry) / radius;
+            const double theta = std::atan2(ry, rx) + spin;
+            const float cloud = clouds.at<float>(y, x);
+            Rgb c = mix(base, art, smoothstep(0.3f, 0.75f, cloud));
+            // Two thin rings and a star of curved rays between them, printed in gold.
+            double ink = 0.0;
+            for (double ring : {1.0, 0.92, 0.45})
+                ink = std::max(ink, std::exp(-std::pow((r - ring) * radius / line, 2)));
+            if (r < 0.92) {
+                const double ray = std::fabs(std::cos(points * theta * 0.5 + 3.0 * r));
+                ink = std::max(ink,
+                               0.6 * std::exp(-std::pow((1.0 - ray) * radius * r / (2 * line), 2)));
+            }
+            if (r < 0.45) c = mix(c, art, 0.35f * static_cast<float>(1.0 - r / 0.45));
+            c = mix(c, gold, 0.7f * static_cast<float>(ink));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+void zones(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb base = hsv(hue + 100, rng.uniform(0.35, 0.5), rng.uniform(0.28, 0.36));
+    const Rgb ink = hsv(hue + 100, 0.2, 0.6);
+    const cv::Mat blotch = fractal_noise(rng, w, h, 3, 3);
+    // Card zones: a row of slots along the bottom and a few above, outlined as a mat prints them.
+    cv::Mat outline = cv::Mat::zeros(h, w, CV_32F);
+    const int card_h = static_cast<int>(h * 0.28), card_w = card_h * 5 / 7;
+    const int thickness = std::max(1, h / 240);
+    const int slots = std::max(1, (w - card_w / 2) / (card_w + card_w / 4));
+    const int gap = (w - slots * card_w) / (slots + 1);
+    for (int i = 0; i < slots; ++i) {
+        const int x0 = gap + i * (card_w + gap);
+        cv::rectangle(outline, cv::Rect(x0, h - card_h - h / 14, card_w, card_h), 1.0, thickness,
+                      cv::LINE_AA);
+        if (i == 0 || i == slots - 1)
+            cv::rectangle(outline, cv::Rect(x0, h / 14, card_w, card_h), 1.0, thickness,
+                          cv::LINE_AA);
+    }
+    // A hexagonal grid, faint, by the usual two offset lattices.
+    const double size = h / rng.uniform(9.0, 13.0);
+    const double sx = size, sy = size * std::sqrt(3.0);
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const double ax = std::fmod(x, sx) - sx / 2, ay = std::fmod(y, sy) - sy / 2;
+            const double bx = std::fmod(x + sx / 2, sx) - sx / 2,
+                         by = std::fmod(y + sy / 2, sy) - sy / 2;
+            const bool first = ax * ax + ay * ay < bx * bx + by * by;
+            const double gx = std::fabs(first ? ax : bx), gy = std::fabs(first ? ay : by);
+            const double edge = std::max(gx * 0.5 + gy * std::sqrt(3.0) / 2, gx) / (sx / 2);
+            const float hex = static_cast<float>(std::exp(-std::pow((1.0 - edge) * sx / 1.5, 2)));
+            Rgb c = scale(base, 0.88f + 0.24f * blotch.at<float>(y, x));
+            c = mix(c, ink, 0.12f * hex + 0.45f * outline.at<float>(y, x));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+// A webcam sees a mat under uneven room light: darker toward the edges, brighter near one side.
+void light_falloff(Rng& rng, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const double cx = w * rng.uniform(0.3, 0.7), cy = h * rng.uniform(0.3, 0.7);
+    const double strength = rng.uniform(0.25, 0.4);
+    const double norm = 1.0 / (0.25 * (static_cast<double>(w) * w + static_cast<double>(h) * h));
+    const float exposure = static_cast<float>(rng.uniform(0.88, 0.98));
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const double d2 = ((x - cx) * (x - cx) + (y - cy) * (y - cy)) * norm;
+            px[x] *= exposure * static_cast<float>(1.0 - strength * std::min(1.0, d2));
+        }
+    }
+}
+
+// Fine grain at full resolution, the same in all channels: triangular noise of about +-4 levels.
+void add_grain(Rng& rng, cv::Mat& img) {
+    uint64_t bits = 0;
+    int left = 0;
+    for (int y = 0; y < img.rows; ++y) {
+        auto* px = img.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < img.cols; ++x) {
+            if (left == 0) bits = rng.next_u64(), left = 4;
+            const int a = static_cast<int>(bits & 0xff), b = static_cast<int>((bits >> 8) & 0xff);
+            bits >>= 16;
+            --left;
+            const float n = static_cast<float>(a + b - 255) * (4.0f / 255.0f);
+            for (int c = 0; c < 3; ++c) px[x][c] = cv::saturate_cast<uint8_t>(px[x][c] + n);
+        }
+    }
+}
+
+std::string lower_extension(const fs::path& path) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext;
+}
+
+std::vector<fs::path> list_images(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) throw InputError("backgrounds directory not found: " + dir);
+    if (!fs::is_directory(dir, ec)) throw InputError("backgrounds path is not a directory: " + dir);
+    std::vector<fs::path> files;
+    fs::directory_iterator it(dir, ec);
+    if (ec) throw InputError("cannot read backgrounds directory " + dir + ": " + ec.message());
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (ec) throw InputError("cannot read backgrounds directory " + dir + ": " + ec.message());
+        const std::string ext = lower_extension(it->path());
+        if (it->is_regular_file(ec) &&
+            (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp"))
+            files.push_back(it->path());
+    }
+    if (files.empty())
+        throw InputError("backgrounds directory has no jpg, png or webp image: " + dir);
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+// A JPEG straight to RGB with TurboJPEG (OpenCV would decode to BGR and we would swap back, two
+// passes over a large image); an empty result when the file is no RGB-decodable JPEG, for the
+// general path to handle or report. Corrupt data is an error naming the file.
+cv::Mat read_jpeg_rgb(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return {};
+    std::unique_ptr<void, int (*)(tjhandle)> tj(tjInitDecompress(), &tjDestroy);
+    if (!tj) return {};
+    int w = 0, h = 0, subsamp = 0, colorspace = 0;
+    if (tjDecompressHeader3(tj.get(), bytes.data(), bytes.size(), &w, &h, &subsamp, &colorspace) !=
+            0 ||
+        colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || w < 1 || h < 1)
+        return {};
+    cv::Mat rgb = fresh_image(h, w, CV_8UC3);
+    if (tjDecompress2(tj.get(), bytes.data(), bytes.size(), rgb.data, w,
+                      static_cast<int>(rgb.step[0]), h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
+        throw InputError("cannot decode background image " + path.string() + ": " +
+                         tjGetErrorStr2(tj.get()));
+    return rgb;
+}
+
+cv::Mat read_rgb(const fs::path& path) {
+    cv::Mat rgb = read_jpeg_rgb(path);
+    if (!rgb.empty()) return rgb;
+    cv::Mat bgr;
+    try {
+        bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
+    } catch (const cv::Exception&) {
+        bgr.release();
+    }
+    if (bgr.empty()) throw InputError("cannot decode background image " + path.string());
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    return rgb;
+}
+
+// The image at kLevelScales times the smallest scale that covers the frame; every level is at
+// least the frame's size, so any integer crop of the frame's size fits.
+std::vector<cv::Mat> make_levels(const cv::Mat& image, const FrameConfig& frame) {
+    const double cover = std::max(static_cast<double>(frame.width) / image.cols,
+                                  static_cast<double>(frame.height) / image.rows);
+    std::vector<cv::Mat> levels;
+    for (double factor : kLevelScales) {
+        const double s = cover * factor;
+        const int w = std::max(frame.width, static_cast<int>(std::ceil(image.cols * s - 1e-6)));
+        const int h = std::max(frame.height, static_cast<int>(std::ceil(image.rows * s - 1e-6)));
+        cv::Mat level;
+        if (w == image.cols && h == image.rows) {
+            level = image;  // the caller made it for this use alone
+        } else {
+            level = fresh_image(h, w, image.type());
+            resize_image(image, level, cv::Size(w, h));
+        }
+        if (!level.isContinuous()) level = level.clone();
+        levels.push_back(level);
+    }
+    return levels;
+}
+
+}  // namespace
+
+cv::Mat render_builtin_playmat(int id, int width, int height) {
+    if (width <= 0 || height <= 0)
+        throw InputError("built-in playmat size must be positive, not " + std::to_string(width) +
+                         "x" + std::to_string(height));
+    const int kind = ((id % kBuiltinPlaymats) + kBuiltinPlaymats) % kBuiltinPlaymats;
+    Rng rng(kPlaymatKey, static_cast<uint64_t>(id));
+    // Ids past the first six repeat the textures in other colours.
+    const double hue = rng.uniform(-15.0, 15.0) + 67.0 * (id / kBuiltinPlaymats);
+
+    // Textures are drawn at no more than 800 pixels across and scaled up: a webcam shows a mat
+    // soft anyway, and it keeps start-up fast at any frame size.
+    const int reduce = std::max(1, static_cast<int>(std::ceil(std::max(width, height) / 800.0)));
+    const int w = std::max(8, (width + reduce - 1) / reduce);
+    const int h = std::max(8, (height + reduce - 1) / reduce);
+    cv::Mat work(h, w, CV_32FC3);
+    switch (kind) {
+        case 0:
+            felt(rng, hue, work);
+            break;
+        case 1:
+            wood(rng, 0.3 * hue, work);  // stained wood stays near brown
+            break;
+        case 2:
+            cloth(rng, hue, work);
+            break;
+        case 3:
+            marble(rng, hue, work);
+            break;
+        case 4:
+            printed(rng, hue, work);
+            break;
+        default:
+            zones(rng, hue, work);
+            break;
+    }
+    light_falloff(rng, work);
+    cv::GaussianBlur(work, work, cv::Size(0, 0), 0.7);
+
+    // Scaled up in 8 bits, which is cheaper; the grain added after it hides any banding.
+    cv::Mat rgb;
+    work.convertTo(rgb, CV_8UC3);
+    if (w != width || h != height)
+        cv::resize(rgb, rgb, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+    add_grain(rng, rgb);
+    return rgb;
+}
+
+Backgrounds Backgrounds::load(const BackgroundsConfig& config, const FrameConfig& frame) {
+    Backgrounds backgrounds;
+    std::vector<fs::path> files;
+    if (config.dir.empty()) {
+        for (int id = 0; id < kBuiltinPlaymats; ++id)
+            backgrounds.names_.push_back(std::string("builtin:") + kBuiltinNames[id]);
+    } else {
+        files = list_images(config.dir);
+        for (const fs::path& path : files) backgrounds.names_.push_back(path.filename().string());
+    }
+    const int count = static_cast<int>(backgrounds.names_.size());
+    backgrounds.levels_.resize(count);
+    // Backgrounds are independent, so they load in parallel; an exception must not leave an
+    // OpenMP region, so each is kept and the first in file order is thrown afterwards.
+    std::vector<std::exception_ptr> errors(count);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int b = 0; b < count; ++b) {
+        try {
+            const cv::Mat image = files.empty()
+                                      ? render_builtin_playmat(b, frame.width, frame.height)
+                                      : read_rgb(files[b]);
+            backgrounds.levels_[b] = make_levels(image, frame);
+        } catch (...) {
+            errors[b] = std::current_exception();
+        }
+    }
+    for (const std::exception_ptr& error : errors)
+        if (error) std::rethrow_exception(error);
+    return backgrounds;
+}
+
+}  // namespace cardsynth

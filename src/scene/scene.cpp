@@ -1,0 +1,225 @@
+#include "scene/scene.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "base/rng.h"
+
+namespace cardsynth {
+namespace {
+
+// Streams of the per-image generator: layout draws and effect draws never shift each other, so
+// turning an effect on does not move the cards.
+constexpr uint64_t kLayoutStream = 0;
+constexpr uint64_t kEffectsStream = 1;
+
+constexpr double kPi = 3.14159265358979323846;
+// Placement tries per card under overlap: avoid before the frame counts as full.
+constexpr int kAvoidTries = 40;
+
+// Pose of a card of size (w, h) centred at (cx, cy), turned by `angle` radians, tilted by the
+// projective terms (gx, gy) about its centre.
+Mat3 card_pose(float w, float h, float cx, float cy, double angle, float gx, float gy) {
+    const Mat3 centre = mat3_translate(-w / 2, -h / 2);
+    const Mat3 tilt{{1, 0, 0, 0, 1, 0, gx, gy, 1}};
+    const Mat3 turn =
+        mat3_rotate(static_cast<float>(std::cos(angle)), static_cast<float>(std::sin(angle)));
+    return mat3_mul(mat3_translate(cx, cy), mat3_mul(turn, mat3_mul(tilt, centre)));
+}
+
+// Whether two convex quads overlap (separating axis test over their edges' normals).
+bool quads_overlap(const Vec2 a[4], const Vec2 b[4]) {
+    const Vec2* polys[2] = {a, b};
+    for (const Vec2* p : polys) {
+        for (int i = 0; i < 4; ++i) {
+            const Vec2 e{p[(i + 1) % 4].x - p[i].x, p[(i + 1) % 4].y - p[i].y};
+            const float nx = -e.y, ny = e.x;
+            float amin = 1e30f, amax = -1e30f, bmin = 1e30f, bmax = -1e30f;
+            for (int k = 0; k < 4; ++k) {
+                const float pa = a[k].x * nx + a[k].y * ny, pb = b[k].x * nx + b[k].y * ny;
+                amin = std::min(amin, pa), amax = std::max(amax, pa);
+                bmin = std::min(bmin, pb), bmax = std::max(bmax, pb);
+            }
+            if (amax < bmin || bmax < amin) return false;
+        }
+    }
+    return true;
+}
+
+CardPlacement place_random_card(const SceneConfig& sc, double corner, const Card& card, int32_t id,
+                                int width, int height, Rng& rng) {
+    CardPlacement p;
+    p.card_id = id;
+    const double aspect = static_cast<double>(card.width) / std::max(1, card.height);
+    p.height = static_cast<float>(rng.uniform(sc.card_height.lo, sc.card_height.hi));
+    p.width = static_cast<float>(p.height * aspect);
+    const double angle = rng.uniform(sc.rotation_deg.lo, sc.rotation_deg.hi) * kPi / 180.0;
+    const float cx = static_cast<float>(rng.uniform(0.0, width));
+    const float cy = static_cast<float>(rng.uniform(0.0, height));
+    // Tilt: the near edge grows by up to 25% at perspective 1, the far edge shrinks alike.
+    float gx = 0, gy = 0;
+    if (sc.perspective > 0) {
+        gx = static_cast<float>(rng.uniform(-1.0, 1.0) * sc.perspective * 0.25 / (p.width / 2));
+        gy = static_cast<float>(rng.uniform(-1.0, 1.0) * sc.perspective * 0.25 / (p.height / 2));
+    }
+    p.pose = card_pose(p.width, p.height, cx, cy, angle, gx, gy);
+    p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
+    p.corner_radius = static_cast<float>(corner) * p.width;
+    return p;
+}
+
+void compose_random(const Config& config, const Catalog& catalog, Rng& rng, SceneSpec& s) {
+    const SceneConfig& sc = config.scene;
+    const int n = static_cast<int>(rng.uniform_int(sc.min_cards, sc.max_cards));
+    std::vector<std::array<Vec2, 4>> placed;
+    for (int k = 0; k < n; ++k) {
+        const int32_t id = catalog.sample(rng.uniform(), rng.uniform());
+        const Card& card = catalog.cards()[id];
+        if (sc.overlap == Overlap::Allow) {
+            s.cards.push_back(place_random_card(sc, config.cards.corner_radius, card, id, s.width,
+                                                s.height, rng));
+            continue;
+        }
+        bool fits = false;
+        for (int attempt = 0; attempt < kAvoidTries && !fits; ++attempt) {
+            CardPlacement p =
+                place_random_card(sc, config.cards.corner_radius, card, id, s.width, s.height, rng);
+            std::array<Vec2, 4> q;
+            card_corners(p, q.data());
+            fits = std::none_of(placed.begin(), placed.end(), [&](const std::array<Vec2, 4>& o) {
+                return quads_overlap(q.data(), o.data());
+            });
+            if (fits) {
+                placed.push_back(q);
+                s.cards.push_back(p);
+            }
+        }
+        if (!fits) break;  // the frame is full: fewer cards rather than overlaps
+    }
+}
+
+// A game table seen through a tilted camera: a row of lands, a row of creatures with some tapped,
+// a library pile and a fanned hand along the bottom edge.
+void compose_table(const Config& config, const Catalog& catalog, Rng& rng, SceneSpec& s) {
+    const SceneConfig& sc = config.scene;
+    const int limit = sc.max_cards;
+    const float W = static_cast<float>(s.width), H = static_cast<float>(s.height);
+    const float base_h = static_cast<float>(rng.uniform(sc.card_height.lo, sc.card_height.hi));
+    // The camera: a mild keystone shared by the whole table, plus a small roll.
+    const float tilt = static_cast<float>(sc.perspective * 0.35 / H);
+    const double roll = rng.uniform(-3.0, 3.0) * kPi / 180.0;
+    const Mat3 camera = mat3_mul(mat3_translate(W / 2, H / 2),
+                                 mat3_mul(Mat3{{1, 0, 0, 0, 1, 0, 0, -tilt, 1}},
+                                          mat3_mul(mat3_rotate(static_cast<float>(std::cos(roll)),
+                                                               static_cast<float>(std::sin(roll))),
+                                                   mat3_translate(-W / 2, -H / 2))));
+    auto add = [&](float cx, float cy, float card_h, double angle) {
+        if (static_cast<int>(s.cards.size()) >= limit) return;
+        CardPlacement p;
+        p.card_id = catalog.sample(rng.uniform(), rng.uniform());
+        const Card& card = catalog.cards()[p.card_id];
+        p.height = card_h;
+        p.width = card_h * static_cast<float>(card.width) / std::max(1, card.height);
+        p.pose = mat3_mul(camera, card_pose(p.width, p.height, cx, cy, angle, 0, 0));
+        p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
+        p.corner_radius = static_cast<float>(config.cards.corner_radius) * p.width;
+        s.cards.push_back(p);
+    };
+    const float h = base_h, w = h * 0.718f, gap = w * 0.12f;
+    const auto jitter = [&] {
+        return rng.uniform(sc.rotation_deg.lo, sc.rotation_deg.hi) * kPi / 180.0;
+    };
+    const int wanted = static_cast<int>(rng.uniform_int(sc.min_cards, sc.max_cards));
+    const int pile = 1 + static_cast<int>(rng.uniform_int(0, 2));
+    const int hand = std::max(0, std::min(7, (wanted - pile) / 4));
+    const int board = std::max(0, wanted - pile - hand);
+    const int creatures = (board + 1) / 2, lands = board - creatures;
+    // Library pile, top right: a few cards almost on top of each other.
+    for (int k = 0; k < pile; ++k)
+        add(W - w * 0.8f + static_cast<float>(rng.normal(0, 2)),
+            h * 0.7f + static_cast<float>(rng.normal(0, 2)), h, jitter());
+    // Rows of permanents, wrapping before the pile's column; tapped cards turn 90 degrees.
+    const float x0 = w * 0.8f, x_end = W - w * 1.6f;
+    float y = H * 0.12f + h * 0.5f;
+    auto row = [&](int count, double tap_chance) {
+        float x = x0;
+        for (int k = 0; k < count; ++k) {
+            const bool tapped = rng.bernoulli(tap_chance);
+            const float span = tapped ? h : w;
+            if (x + span > x_end && x > x0) {
+                x = x0;
+                y += h + gap;
+            }
+            add(x + span / 2, y, h, (tapped ? kPi / 2 : 0) + jitter());
+            x += span + gap;
+        }
+        y += h + gap;
+    };
+    row(creatures, 0.3);
+    row(lands, 0.5);
+    // The hand: a fan along the bottom edge, larger (nearer the camera), partly out of frame.
+    const float hand_h = h * 1.3f, hand_w = hand_h * 0.718f;
+    for (int k = 0; k < hand; ++k) {
+        const float t = hand > 1 ? static_cast<float>(k) / (hand - 1) - 0.5f : 0.0f;
+        add(W / 2 + t * hand_w * 0.6f * hand, H - hand_h * 0.2f + std::abs(t) * hand_h * 0.15f,
+            hand_h, t * 0.5 + jitter());
+    }
+}
+
+Effects compose_effects(const EffectsConfig& e, int width, int height, Rng& rng) {
+    Effects fx;
+    if (e.lighting > 0) {
+        const double a = rng.uniform(0.0, 2 * kPi);
+        fx.light_strength = static_cast<float>(e.lighting * rng.uniform(0.3, 1.0));
+        fx.light_dx = static_cast<float>(std::cos(a));
+        fx.light_dy = static_cast<float>(std::sin(a));
+    }
+    if (e.shadow > 0) {
+        fx.shadow_opacity = static_cast<float>(e.shadow * rng.uniform(0.6, 1.0));
+        fx.shadow_dx = static_cast<float>(rng.uniform(2.0, 7.0));
+        fx.shadow_dy = static_cast<float>(rng.uniform(2.0, 7.0));
+    }
+    if (e.glare > 0) {
+        fx.glare_strength = static_cast<float>(e.glare * rng.uniform(0.3, 1.0));
+        fx.glare_x = static_cast<float>(rng.uniform(0.0, width));
+        fx.glare_y = static_cast<float>(rng.uniform(0.0, height));
+        fx.glare_radius = static_cast<float>(rng.uniform(0.1, 0.3) * std::max(width, height));
+    }
+    if (e.noise > 0) fx.noise_sigma = static_cast<float>(e.noise * rng.uniform(0.5, 1.0));
+    return fx;
+}
+
+}  // namespace
+
+void card_corners(const CardPlacement& card, Vec2 out[4]) {
+    out[0] = mat3_apply(card.pose, 0, 0);
+    out[1] = mat3_apply(card.pose, card.width, 0);
+    out[2] = mat3_apply(card.pose, card.width, card.height);
+    out[3] = mat3_apply(card.pose, 0, card.height);
+}
+
+SceneSpec compose(const Config& config, const Catalog& catalog, const Backgrounds& backgrounds,
+                  int64_t index) {
+    SceneSpec s;
+    s.index = index;
+    s.seed = config.seed;
+    s.width = config.frame.width;
+    s.height = config.frame.height;
+    Rng rng(config.seed, static_cast<uint64_t>(index), kLayoutStream);
+    s.background =
+        static_cast<int32_t>(rng.uniform_int(0, static_cast<int64_t>(backgrounds.size()) - 1));
+    s.background_level = static_cast<int32_t>(rng.uniform_int(0, kBackgroundLevels - 1));
+    const cv::Mat& bg = backgrounds.level(s.background, s.background_level);
+    s.crop_x = static_cast<int32_t>(rng.uniform_int(0, std::max(0, bg.cols - s.width)));
+    s.crop_y = static_cast<int32_t>(rng.uniform_int(0, std::max(0, bg.rows - s.height)));
+    if (config.scene.kind == SceneKind::Table)
+        compose_table(config, catalog, rng, s);
+    else
+        compose_random(config, catalog, rng, s);
+    Rng fx_rng(config.seed, static_cast<uint64_t>(index), kEffectsStream);
+    s.effects = compose_effects(config.scene.effects, s.width, s.height, fx_rng);
+    return s;
+}
+
+}  // namespace cardsynth

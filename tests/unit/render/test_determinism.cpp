@@ -1,0 +1,87 @@
+#include <catch2/catch.hpp>
+#include <cstring>
+#include "render/labels.h"
+
+#include "render_support.h"
+#include "scene/scene.h"
+
+using namespace cardsynth;
+
+TEST_CASE("compose is a pure function of the index") {
+    Config c;
+    c.frame = {320, 240};
+    c.cards.builtin_count = 30;
+    c.scene.perspective = 0.4;
+    const Catalog catalog = Catalog::load(c.cards);
+    const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
+    const SceneSpec a = compose(c, catalog, bgs, 17), b = compose(c, catalog, bgs, 17);
+    const SceneSpec other = compose(c, catalog, bgs, 18);
+    REQUIRE(a.cards.size() == b.cards.size());
+    for (size_t k = 0; k < a.cards.size(); ++k) {
+        CHECK(a.cards[k].card_id == b.cards[k].card_id);
+        CHECK(std::memcmp(a.cards[k].pose.m, b.cards[k].pose.m, sizeof(Mat3)) == 0);
+    }
+    CHECK(a.crop_x == b.crop_x);
+    const bool differs = other.cards.size() != a.cards.size() || other.crop_x != a.crop_x ||
+                         other.cards[0].card_id != a.cards[0].card_id;
+    CHECK(differs);
+}
+
+TEST_CASE("1 thread and 2 threads render the same bytes") {
+    Config c;
+    c.frame = {320, 240};
+    c.cards.builtin_count = 20;
+    c.scene.perspective = 0.5;
+    c.scene.effects = {0.3, 0.4, 0.3, 3.0};
+    const Catalog catalog = Catalog::load(c.cards);
+    const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
+    std::vector<SceneSpec> scenes;
+    for (int i = 0; i < 8; ++i) scenes.push_back(compose(c, catalog, bgs, i));
+    RenderInputs in;
+    in.config = &c;
+    in.catalog = &catalog;
+    in.backgrounds = &bgs;
+    std::vector<Frame> one, two;
+    in.threads = 1;
+    make_cpu_renderer(in)->render(scenes, one);
+    in.threads = 2;
+    make_cpu_renderer(in)->render(scenes, two);
+    for (size_t i = 0; i < scenes.size(); ++i) {
+        CHECK(cv::norm(one[i].rgb, two[i].rgb, cv::NORM_INF) == 0);
+        CHECK(cv::norm(one[i].ids, two[i].ids, cv::NORM_INF) == 0);
+    }
+    // And they are not trivially equal: images differ from each other.
+    CHECK(cv::norm(one[0].rgb, one[1].rgb, cv::NORM_INF) > 0);
+}
+
+TEST_CASE("overlap: avoid places cards that do not overlap") {
+    Config c;
+    c.frame = {640, 480};
+    c.cards.builtin_count = 10;
+    c.scene.overlap = Overlap::Avoid;
+    c.scene.min_cards = c.scene.max_cards = 12;
+    c.scene.card_height = {100, 140};
+    c.scene.effects = {0, 0, 0, 0};
+    const Catalog catalog = Catalog::load(c.cards);
+    const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
+    RenderInputs in;
+    in.config = &c;
+    in.catalog = &catalog;
+    in.backgrounds = &bgs;
+    auto r = make_cpu_renderer(in);
+    for (int i = 0; i < 4; ++i) {
+        std::vector<SceneSpec> s{compose(c, catalog, bgs, i)};
+        std::vector<Frame> f;
+        r->render(s, f);
+        CHECK(s[0].cards.size() >= 2);
+        // Each card keeps every pixel it has when drawn alone: no later card covers it.
+        for (size_t k = 0; k < s[0].cards.size(); ++k) {
+            std::vector<SceneSpec> alone{s[0]};
+            alone[0].cards = {s[0].cards[k]};
+            std::vector<Frame> g;
+            r->render(alone, g);
+            CHECK(cv::countNonZero(f[0].ids == static_cast<int>(k + 1)) ==
+                  cv::countNonZero(g[0].ids == 1));
+        }
+    }
+}
