@@ -1,5 +1,6 @@
 #include "dataset/dataset.h"
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
 #include <numeric>
@@ -391,6 +392,43 @@ void DatasetWriter::close() {
 bool DatasetWriter::last_round_collective(std::string& why) const {
     why = impl_->not_collective;
     return why.empty();
+}
+
+void reset_labels(RoundData& rd, int64_t n, int M) {
+    rd.count.assign(n, 0);
+    rd.card_id.assign(n * M, -1);
+    rd.corners.assign(n * M * 8, 0.0f);
+    rd.corner_visible.assign(n * M * 4, 0);
+    rd.bbox.assign(n * M * 4, 0.0f);
+    rd.bbox_full.assign(n * M * 4, 0.0f);
+    rd.visible_fraction.assign(n * M, 0.0f);
+}
+
+void store_labels(RoundData& rd, int64_t j, int M, const ImageLabels& labels) {
+    const int n = std::min<int>(M, static_cast<int>(labels.cards.size()));
+    rd.count[j] = static_cast<uint16_t>(n);
+    for (int k = 0; k < n; ++k) {
+        const CardLabel& l = labels.cards[k];
+        const int64_t s = j * M + k;
+        rd.card_id[s] = l.card_id;
+        std::copy(l.corners.begin(), l.corners.end(), rd.corners.begin() + s * 8);
+        std::copy(l.corner_visible.begin(), l.corner_visible.end(),
+                  rd.corner_visible.begin() + s * 4);
+        std::copy(l.bbox.begin(), l.bbox.end(), rd.bbox.begin() + s * 4);
+        std::copy(l.bbox_full.begin(), l.bbox_full.end(), rd.bbox_full.begin() + s * 4);
+        rd.visible_fraction[s] = l.visible_fraction;
+    }
+}
+
+void truncate_labels(RoundData& rd, int64_t images, int max_cards) {
+    const size_t k = static_cast<size_t>(images), M = static_cast<size_t>(max_cards);
+    rd.count.resize(k);
+    rd.card_id.resize(k * M);
+    rd.corners.resize(k * M * 8);
+    rd.corner_visible.resize(k * M * 4);
+    rd.bbox.resize(k * M * 4);
+    rd.bbox_full.resize(k * M * 4);
+    rd.visible_fraction.resize(k * M);
 }
 
 }  // namespace cardsynth

@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include "config/config.h"
+#include "render/labels.h"
 
 namespace cardsynth {
 
@@ -78,6 +79,13 @@ struct RoundData {
 
     int64_t images() const { return end - begin; }
 };
+
+// The label columns of a round's buffers: `images` images of `max_cards` padded slots each.
+void reset_labels(RoundData& rd, int64_t images, int max_cards);
+// Image j's labels into its slots; slots past its count keep their padding.
+void store_labels(RoundData& rd, int64_t j, int max_cards, const ImageLabels& labels);
+// Keeps the label columns of the first `images` images.
+void truncate_labels(RoundData& rd, int64_t images, int max_cards);
 
 class DatasetWriter {
   public:

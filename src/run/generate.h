@@ -18,7 +18,4 @@ struct GenerateOptions {
 // ranks throw the same one.
 void run_generate(const Config& config, const GenerateOptions& options, const MpiContext& mpi);
 
-// The name a dataset has until it is complete.
-std::string partial_path(const std::string& path);
-
 }  // namespace cardsynth

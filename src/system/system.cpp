@@ -160,6 +160,30 @@ int available_cores() {
     return std::max(1, cores);
 }
 
+std::vector<uint64_t> affinity_mask() {
+    std::vector<uint64_t> mask(CPU_SETSIZE / 64, 0);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &set)) mask[c / 64] |= 1ull << (c % 64);
+    return mask;
+}
+
+int mask_cores(const std::vector<uint64_t>& mask) {
+    int n = 0;
+    for (uint64_t w : mask) n += __builtin_popcountll(w);
+    return n;
+}
+
+int node_cores(const std::vector<uint64_t>& node_mask, const std::vector<uint64_t>& my_mask,
+               int my_cores, int ranks_on_node) {
+    int node = mask_cores(node_mask);
+    const int own = mask_cores(my_mask);
+    if (own > 0 && my_cores < own) node = std::min(node, my_cores * ranks_on_node);
+    return std::max(1, node);
+}
+
 int conservative_threads(int cores) {
     if (cores >= 96) return std::min(16, cores / 8);
     if (cores >= 32) return std::min(12, cores / 4);

@@ -3,6 +3,7 @@
 // policy chooses from them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,15 @@ struct GpuProbe {
 // Cores this process may run on: the affinity mask, capped by the cgroup (v2 cpu.max or v1
 // cfs_quota/period) quota rounded up; at least 1.
 int available_cores();
+// This process's affinity mask as bits (core c is bit c % 64 of word c / 64), CPU_SETSIZE bits.
+std::vector<uint64_t> affinity_mask();
+// Cores set in a mask.
+int mask_cores(const std::vector<uint64_t>& mask);
+// The cores a node's ranks may use, from the OR of their affinity masks (mpirun may bind each rank
+// to one core). A cgroup quota that leaves this rank fewer cores (`my_cores`) than its own mask
+// (`my_mask`) caps the node too, at my_cores per rank. At least 1.
+int node_cores(const std::vector<uint64_t>& node_mask, const std::vector<uint64_t>& my_mask,
+               int my_cores, int ranks_on_node);
 // Parses a cgroup v2 cpu.max line ("max 100000" or "150000 100000"); 0 = no limit.
 int cores_from_cpu_max(const std::string& cpu_max_line);
 

@@ -130,3 +130,17 @@ TEST_CASE("the GPU probe says why it found no GPU", "[system]") {
                                     0) == 0);
     }
 }
+
+TEST_CASE("node cores: the union of the ranks' masks, capped by a quota") {
+    const std::vector<uint64_t> one_core{0x1}, two_cores{0x3}, four_cores{0xf};
+    // Two ranks bound to one core each: the node has the two.
+    CHECK(node_cores(two_cores, one_core, 1, 2) == 2);
+    // No binding: every rank sees the whole mask.
+    CHECK(node_cores(four_cores, four_cores, 4, 2) == 4);
+    // A quota of 1.5 cores (rounded up to 2) on a 4-core mask caps 2 ranks at 4, 1 rank at 2.
+    CHECK(node_cores(four_cores, four_cores, 2, 1) == 2);
+    CHECK(node_cores(four_cores, four_cores, 2, 2) == 4);
+    // An empty mask (affinity unknown) still gives one core.
+    CHECK(node_cores({0}, {0}, 1, 1) == 1);
+    CHECK(mask_cores({~0ull, 0x1}) == 65);
+}

@@ -1,0 +1,200 @@
+#include "run/output_file.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/error.h"
+#include "base/log.h"
+
+namespace fs = std::filesystem;
+
+namespace cardsynth {
+namespace {
+
+// Per label slot: card_id (int32), corners (4 x 2 float32), corner_visible (4 x uint8), bbox and
+// bbox_full (4 float32 each), visible_fraction (float32).
+constexpr int64_t kLabelBytesPerSlot = 4 + 8 * 4 + 4 * 1 + 2 * 4 * 4 + 4;
+// Per image: its count (uint16), its /done flag (uint8), its offset and size (uint64 each).
+constexpr int64_t kIndexBytesPerImage = 2 + 1 + 2 * 8;
+static_assert(kLabelBytesPerSlot == 76, "the label columns of docs/FORMAT.md");
+
+std::string human_bytes(double b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) b /= 1024, ++u;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+    return buf;
+}
+
+// Free bytes in the output's directory, which it names in `dir`; negative when it cannot be told.
+double free_bytes_for(const Config& c, fs::path& dir) {
+    dir = fs::absolute(c.output.path).parent_path();
+    struct statvfs st {};
+    if (statvfs(dir.c_str(), &st) != 0) return -1.0;
+    return static_cast<double>(st.f_bavail) * st.f_frsize;
+}
+
+DatasetHeader header_for(const Config& config) {
+    DatasetHeader header;
+    header.seed = config.seed;
+    header.num_images = config.num_images;
+    header.width = config.frame.width;
+    header.height = config.frame.height;
+    header.max_cards = config.scene.max_cards;
+    header.storage = config.output.storage;
+    header.masks = config.output.masks;
+    header.config_yaml = to_yaml(config);
+    header.generator_version = std::string("cardsynth ") + CARDSYNTH_VERSION;
+    return header;
+}
+
+CardTable table_for(const Catalog& catalog) {
+    CardTable table;
+    for (const Card& c : catalog.cards()) {
+        table.names.push_back(c.name);
+        table.sources.push_back(c.source);
+        table.ranks.push_back(c.rank);
+        table.weights.push_back(c.probability);
+    }
+    return table;
+}
+
+}  // namespace
+
+std::string partial_path(const std::string& path) {
+    return path + ".partial";
+}
+
+int64_t stored_bytes_per_image(const Config& c) {
+    const int64_t px = static_cast<int64_t>(c.frame.width) * c.frame.height;
+    int64_t bytes = 0;
+    switch (c.output.storage) {
+        case Storage::Raw:
+            bytes = px * 3;
+            break;
+        case Storage::Jpeg:
+            bytes = px * 3 / 8;  // quality 90 photos stay well under 3 bits per pixel
+            break;
+        case Storage::Png:
+            bytes = px * 3 * 3 / 4;
+            break;
+    }
+    if (c.output.masks) bytes += px;
+    return bytes + c.scene.max_cards * kLabelBytesPerSlot + kIndexBytesPerImage;
+}
+
+OutputFile::OutputFile(const Config& config, bool resume, const MpiContext& mpi)
+    : config_(config), mpi_(mpi), partial_(partial_path(config.output.path)) {
+    int action = 0;
+    mpi.agree([&] {
+        if (mpi.root()) action = static_cast<int>(check_path(resume));
+    });
+    MPI_Bcast(&action, 1, MPI_INT, 0, mpi.comm());
+    action_ = static_cast<Action>(action);
+    if (resume && action_ == Action::Create)
+        log::info("[output] no '" + partial_ + "' to resume: starting it");
+}
+
+OutputFile::Action OutputFile::check_path(bool resume) const {
+    const std::string& out = config_.output.path;
+    const fs::path dir = fs::absolute(out).parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw ConfigError("output directory '" + dir.string() + "' does not exist");
+    if (access(dir.c_str(), W_OK) != 0)
+        throw ConfigError("output directory '" + dir.string() + "' is not writable");
+    if (resume) {
+        if (fs::exists(partial_, ec)) return Action::Resume;
+        if (fs::exists(out, ec)) return Action::AlreadyComplete;
+        // A job requeued before it made its file resumes from nothing: start it.
+        return Action::Create;
+    }
+    for (const std::string& p : {out, partial_})
+        if (fs::exists(p, ec) && !config_.output.overwrite)
+            throw ConfigError("output '" + p + "' already exists; pass --overwrite to replace it" +
+                              (p == partial_ ? " or --resume to finish it" : ""));
+    return Action::Create;
+}
+
+std::unique_ptr<DatasetWriter> OutputFile::open(const Catalog& catalog) const {
+    return action_ == Action::Resume ? reopen() : create(catalog);
+}
+
+std::unique_ptr<DatasetWriter> OutputFile::create(const Catalog& catalog) const {
+    const std::string creating = partial_ + ".new";
+    mpi_.agree([&] {
+        if (!mpi_.root()) return;
+        std::error_code ec;
+        for (const std::string& p : {config_.output.path, partial_, creating}) fs::remove(p, ec);
+    });
+    check_free_space(config_.num_images);
+    mpi_.agree([&] {
+        DatasetWriter::create(mpi_.comm(), creating, header_for(config_), table_for(catalog))
+            ->close();
+    });
+    rename_on_root(creating, partial_);
+    std::unique_ptr<DatasetWriter> writer;
+    mpi_.agree([&] { writer = DatasetWriter::open(mpi_.comm(), partial_); });
+    return writer;
+}
+
+std::unique_ptr<DatasetWriter> OutputFile::reopen() const {
+    std::unique_ptr<DatasetWriter> writer;
+    mpi_.agree([&] { writer = DatasetWriter::open(mpi_.comm(), partial_); });
+    mpi_.agree([&] {
+        Config stored;
+        apply_yaml(stored, writer->header().config_yaml, partial_ + ":/config");
+        const std::string key = first_content_difference(stored, config_);
+        if (!key.empty())
+            throw ConfigError("--resume: '" + key + "' differs from the configuration stored in '" +
+                              partial_ +
+                              "'; resume with the same settings or start over with --overwrite");
+        if (writer->header().max_cards != config_.scene.max_cards)
+            throw ConfigError("--resume: 'scene.max_cards' differs from '" + partial_ + "'");
+    });
+    return writer;
+}
+
+void OutputFile::check_free_space(int64_t images) const {
+    mpi_.agree([&] {
+        if (!mpi_.root()) return;
+        fs::path dir;
+        const double free_bytes = free_bytes_for(config_, dir);
+        if (free_bytes < 0) return;  // cannot tell: a failed write will say
+        const double need = static_cast<double>(images) * stored_bytes_per_image(config_);
+        if (need > free_bytes)
+            throw DatasetError("not enough free space in '" + dir.string() + "' for '" +
+                               config_.output.path + "': need about " + human_bytes(need) +
+                               ", have " + human_bytes(free_bytes));
+    });
+}
+
+std::string OutputFile::explain_write_failure(const std::string& what) const {
+    // HDF5 reports a full disk as a failed write; a nearly empty disk is the likely reason.
+    constexpr double kNearlyFullBytes = 512.0 * (1 << 20);
+    fs::path dir;
+    const double free_bytes = free_bytes_for(config_, dir);
+    if (free_bytes < 0 || free_bytes > kNearlyFullBytes) return what;
+    return what + ": the disk is full (no space left: " + human_bytes(free_bytes) + " free in '" +
+           dir.string() + "'); make room, then rerun the same command with --resume";
+}
+
+void OutputFile::complete(std::unique_ptr<DatasetWriter> writer) const {
+    mpi_.agree([&] { writer->finish(); });
+    writer.reset();
+    rename_on_root(partial_, config_.output.path);
+}
+
+void OutputFile::rename_on_root(const std::string& from, const std::string& to) const {
+    mpi_.agree([&] {
+        if (!mpi_.root()) return;
+        std::error_code ec;
+        fs::rename(from, to, ec);
+        if (ec) throw DatasetError("cannot rename '" + from + "' to '" + to + "': " + ec.message());
+    });
+}
+
+}  // namespace cardsynth
