@@ -37,13 +37,13 @@ int node_cores(const std::vector<uint64_t>& node_mask, const std::vector<uint64_
 // Parses a cgroup v2 cpu.max line ("max 100000" or "150000 100000"); 0 = no limit.
 int cores_from_cpu_max(const std::string& cpu_max_line);
 
-// The seed's table: 96+ cores: min(16, c/8); 32-95: min(12, c/4); 16-31: min(8, c/2);
+// The legacy scripts' table: 96+ cores: min(16, c/8); 32-95: min(12, c/4); 16-31: min(8, c/2);
 // fewer: max(4, c/2).
 int conservative_threads(int cores);
 
 // Threads for this rank. Auto: the node's cores divided by the ranks on the node (at least 1),
 // unless OMP_NUM_THREADS (omp_env, "" when unset) gives a positive count. Conservative applies
-// the seed's table to the per-rank share of cores. Fixed is the given count.
+// the legacy scripts' table to the per-rank share of cores. Fixed is the given count.
 int choose_threads(const ThreadSetting& setting, int node_cores, int ranks_on_node,
                    const std::string& omp_env);
 

@@ -186,7 +186,7 @@ def test_missing_output_dir():
 
 def test_empty_popularity_selection():
     # A rank range that keeps no card leaves nothing to draw: an error, not an empty run. (The
-    # range applies to weighted sampling, as in the old scripts.)
+    # range applies to weighted sampling, as in the legacy scripts.)
     require_pil()
     d = scratch("popularity_none")
     cards = os.path.join(d, "cards")

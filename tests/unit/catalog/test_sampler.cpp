@@ -96,7 +96,7 @@ TEST_CASE("alias sampler is deterministic and handles the ends of [0, 1)", "[cat
 }
 
 TEST_CASE("dampening turns a 23.5x weight span into about 18.2x", "[catalog][weights]") {
-    // Ranks 1..552 with rank^-0.5 span sqrt(552) = 23.5x, the seed's figure.
+    // Ranks 1..552 with rank^-0.5 span sqrt(552) = 23.5x, the legacy scripts' figure.
     std::vector<Card> cards = ranked_cards(552);
     PopularityReport report;
     assign_weights(cards, weighted(), report);

@@ -1,4 +1,4 @@
-// Core detection, the seed's thread table, the thread policies and the [system] report lines.
+// Core detection, the legacy scripts' thread table, the thread policies and the [system] report lines.
 #include <sched.h>
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 
 using namespace cardsynth;
 
-TEST_CASE("conservative threads follow the seed's table row by row", "[system]") {
+TEST_CASE("conservative threads follow the legacy scripts' table row by row", "[system]") {
     CHECK(conservative_threads(120) == 15);  // 96+: min(16, c/8)
     CHECK(conservative_threads(256) == 16);
     CHECK(conservative_threads(64) == 12);  // 32-95: min(12, c/4)
@@ -16,7 +16,7 @@ TEST_CASE("conservative threads follow the seed's table row by row", "[system]")
     CHECK(conservative_threads(16) == 8);  // 16-31: min(8, c/2)
     CHECK(conservative_threads(8) == 4);   // fewer: max(4, c/2)
     CHECK(conservative_threads(12) == 6);
-    CHECK(conservative_threads(2) == 4);  // the seed's table keeps 4 even on 2 cores
+    CHECK(conservative_threads(2) == 4);  // the legacy scripts' table keeps 4 even on 2 cores
     CHECK(conservative_threads(1) == 4);
 }
 
