@@ -41,6 +41,12 @@ class DatasetError : public Error {
     explicit DatasetError(const std::string& what) : Error(what) {}
 };
 
+// An MPI call returned an error code (the job's communicators return codes instead of aborting).
+class MpiError : public Error {
+  public:
+    explicit MpiError(const std::string& what) : Error(what) {}
+};
+
 // The run was stopped by SIGINT, SIGTERM or SIGUSR1 and left a resumable file.
 class Interrupted : public Error {
   public:

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
 
 #include "base/rng.h"
+#include "base/text.h"
 
 namespace cardsynth {
 namespace {
@@ -150,9 +150,7 @@ std::string builtin_card_name(int id) {
     Rng rng(kDeckSeed, static_cast<uint64_t>(id), kNameStream);
     const char* adjective = pick(rng, kAdjectives);
     const char* noun = pick(rng, kNouns);
-    char buffer[96];
-    std::snprintf(buffer, sizeof buffer, "Builtin %04d %s %s", id, adjective, noun);
-    return buffer;
+    return format("Builtin %04d %s %s", id, adjective, noun);
 }
 
 cv::Mat render_builtin_card(int id) {
@@ -202,9 +200,7 @@ cv::Mat render_builtin_card(int id) {
     }
 
     // Collector number in the bottom-left corner, power/toughness box in the other.
-    char number[32];
-    std::snprintf(number, sizeof number, "%04d", id);
-    cv::putText(card, number, cv::Point(36, h - 36), cv::FONT_HERSHEY_SIMPLEX, 0.55,
+    cv::putText(card, format("%04d", id), cv::Point(36, h - 36), cv::FONT_HERSHEY_SIMPLEX, 0.55,
                 cv::Scalar(235, 235, 235, 255), 1, cv::LINE_AA);
     const cv::Rect pt(w - 120, h - 66, 84, 34);
     cv::rectangle(card, pt, frame_light, cv::FILLED);

@@ -9,12 +9,12 @@
 #include <memory>
 #include <vector>
 
-#include <turbojpeg.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "base/error.h"
 #include "catalog/image_probe.h"
+#include "catalog/turbojpeg.h"
 
 namespace cardsynth {
 namespace {
@@ -52,13 +52,6 @@ std::string check_header(const std::vector<uint8_t>& bytes, int64_t max_pixels,
     return "";
 }
 
-struct TjHandle {
-    tjhandle h = tjInitDecompress();
-    ~TjHandle() {
-        if (h) tjDestroy(h);
-    }
-};
-
 // Photoshop writes CMYK inverted (255 = no ink) and marks its files with an APP14 "Adobe"
 // segment; libjpeg-turbo follows the same convention. Plain CMYK has no such marker.
 bool has_adobe_marker(const std::vector<uint8_t>& bytes) {
@@ -77,16 +70,13 @@ bool has_adobe_marker(const std::vector<uint8_t>& bytes) {
 }
 
 // Decodes a JPEG with TurboJPEG at 1/`denom` scale (1 = full size). A warning (premature end of
-// data, corrupt entropy data) counts as a failure: the card would show grey bands.
+// data, corrupt entropy data) counts as a failure: the card would show grey bands. Throws
+// JpegError when TurboJPEG refuses the bytes.
 std::string decode_jpeg(const std::vector<uint8_t>& bytes, int denom, int64_t max_pixels,
                         cv::Mat* rgba, int& width, int& height) {
-    TjHandle tj;
-    if (!tj.h) return "cannot start the JPEG decoder";
-    int w = 0, h = 0, subsamp = 0, colorspace = 0;
-    auto* src = const_cast<unsigned char*>(bytes.data());
-    const unsigned long size = static_cast<unsigned long>(bytes.size());
-    if (tjDecompressHeader3(tj.h, src, size, &w, &h, &subsamp, &colorspace) != 0)
-        return std::string("corrupt JPEG header: ") + tjGetErrorStr2(tj.h);
+    TurboJpeg& tj = TurboJpeg::thread_decompressor();
+    const JpegHeader header = tj.read_header(bytes.data(), bytes.size());
+    const int w = header.width, h = header.height;
     width = w;
     height = h;
     // The decoder's own idea of the size is what it allocates for; refuse it here too, in case
@@ -94,29 +84,14 @@ std::string decode_jpeg(const std::vector<uint8_t>& bytes, int denom, int64_t ma
     if (w < 2 || h < 2 || (max_pixels > 0 && w > max_pixels / h))
         return "decoder reports " + std::to_string(w) + "x" + std::to_string(h) +
                ", outside 2x2..max_pixels";
-    int sw = w, sh = h;
-    if (denom > 1) {
-        int count = 0;
-        const tjscalingfactor* factors = tjGetScalingFactors(&count);
-        for (int i = 0; i < count; ++i) {
-            if (factors[i].num == 1 && factors[i].denom == denom) {
-                sw = TJSCALED(w, factors[i]);
-                sh = TJSCALED(h, factors[i]);
-            }
-        }
-    }
-    const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
-    const int format = cmyk ? TJPF_CMYK : TJPF_RGBA;
+    const cv::Size scaled = TurboJpeg::scaled_size(w, h, denom);
+    const int sw = scaled.width, sh = scaled.height;
+    const bool cmyk = header.cmyk();
     // Decoded straight into the result: a second full-size buffer costs more than the decode.
     cv::Mat result(sh, sw, CV_8UC4);
     // The fast DCT only for validation, where the pixels are thrown away.
     const int flags = TJFLAG_STOPONWARNING | (rgba == nullptr ? TJFLAG_FASTDCT : 0);
-    if (tjDecompress2(tj.h, src, size, result.data, sw, static_cast<int>(result.step), sh, format,
-                      flags) != 0) {
-        const bool warning = tjGetErrorCode(tj.h) == TJERR_WARNING;
-        return std::string(warning ? "truncated or corrupt JPEG data: " : "JPEG decode failed: ") +
-               tjGetErrorStr2(tj.h);
-    }
+    tj.decompress(bytes.data(), bytes.size(), result, cmyk ? TJPF_CMYK : TJPF_RGBA, flags);
     if (!rgba) return "";
     if (cmyk) {
         const bool inverted = has_adobe_marker(bytes);
@@ -194,9 +169,14 @@ std::string decode_other(const std::vector<uint8_t>& bytes, cv::Mat* rgba, int& 
 
 std::string decode(const std::vector<uint8_t>& bytes, const ImageHeader& header, int64_t max_pixels,
                    int denom, cv::Mat* rgba, int& width, int& height) {
-    std::string why = header.format == ImageFormat::Jpeg
-                          ? decode_jpeg(bytes, denom, max_pixels, rgba, width, height)
-                          : decode_other(bytes, rgba, width, height);
+    std::string why;
+    try {
+        why = header.format == ImageFormat::Jpeg
+                  ? decode_jpeg(bytes, denom, max_pixels, rgba, width, height)
+                  : decode_other(bytes, rgba, width, height);
+    } catch (const JpegError& e) {
+        why = e.what();
+    }
     if (!why.empty()) return why;
     if (width < 2 || height < 2)
         return "image is " + std::to_string(width) + "x" + std::to_string(height) +

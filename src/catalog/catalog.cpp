@@ -3,11 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
@@ -15,6 +14,8 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/parallel.h"
+#include "base/text.h"
 #include "catalog/builtin_deck.h"
 #include "catalog/card_image.h"
 #include "catalog/popularity.h"
@@ -23,11 +24,6 @@ namespace cardsynth {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 bool is_card_extension(const fs::path& path) {
     const std::string ext = lower(path.extension().string());
@@ -102,18 +98,21 @@ void walk(const fs::path& root, size_t group, std::vector<Candidate>& out) {
 // warnings and the resulting ids do not depend on the thread count.
 std::vector<Card> validate(const std::vector<Candidate>& candidates, const CardsConfig& config,
                            size_t groups, std::vector<size_t>& usable_per_group) {
-    const int64_t n = static_cast<int64_t>(candidates.size());
+    if (candidates.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+        throw InputError("more than " + std::to_string(std::numeric_limits<int>::max()) +
+                         " card files");
     std::vector<std::string> reasons(candidates.size());
     std::vector<std::pair<int, int>> sizes(candidates.size());
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t i = 0; i < n; ++i) {
+    // A file that cannot be checked is a bad card like any other (skipped, or an error with
+    // cards.strict), so its exception becomes its reason; parallel_for carries anything else.
+    parallel_for(static_cast<int>(candidates.size()), 0, [&](int i) {
         try {
             reasons[i] = check_card_file(candidates[i].path, config.max_pixels, sizes[i].first,
                                          sizes[i].second);
         } catch (const std::exception& e) {
             reasons[i] = std::string("cannot check: ") + e.what();
         }
-    }
+    });
     usable_per_group.assign(groups, 0);
     std::vector<Card> cards;
     cards.reserve(candidates.size());
@@ -244,12 +243,6 @@ void match_popularity(std::vector<Card>& cards, const std::vector<PopularityRow>
 std::string rank_range(const CardsConfig& config) {
     return std::to_string(config.popularity_min) + ".." +
            (config.popularity_max > 0 ? std::to_string(config.popularity_max) : "(no upper bound)");
-}
-
-std::string format(const char* fmt, double a, double b = 0, double c = 0) {
-    char buffer[256];
-    std::snprintf(buffer, sizeof buffer, fmt, a, b, c);
-    return buffer;
 }
 
 }  // namespace

@@ -6,11 +6,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -20,6 +18,7 @@
 #include <type_traits>
 
 #include "base/error.h"
+#include "base/text.h"
 
 namespace cardsynth {
 namespace {
@@ -51,29 +50,26 @@ struct Where {
                       describe(got));
 }
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
+// Locale-independent std::from_chars over the whole of `text`, after an optional '+' that
+// from_chars itself refuses; std::errc::invalid_argument when nothing or anything more is there.
+template <class T>
+std::errc from_text(const std::string& text, T& out) {
+    const char* begin = text.data();
+    const char* end = begin + text.size();
+    if (begin != end && *begin == '+') ++begin;
+    if (begin == end) return std::errc::invalid_argument;
+    const auto [ptr, ec] = std::from_chars(begin, end, out);
+    return ec == std::errc() && ptr != end ? std::errc::invalid_argument : ec;
 }
 
-// Locale-independent number parsing of a whole string; false when anything is left over.
 bool parse_double_text(const std::string& text, double& out) {
-    std::string s = text;
-    if (!s.empty() && s[0] == '+') s.erase(0, 1);
-    if (s.empty()) return false;
-    const char* end = s.data() + s.size();
-    auto [ptr, ec] = std::from_chars(s.data(), end, out);
-    return ec == std::errc() && ptr == end && std::isfinite(out);
+    return from_text(text, out) == std::errc() && std::isfinite(out);
 }
 
 template <class T>
 bool parse_integer_text(const std::string& text, T& out) {
-    std::string s = text;
-    if (!s.empty() && s[0] == '+') s.erase(0, 1);
-    if (s.empty()) return false;
-    const char* end = s.data() + s.size();
-    auto [ptr, ec] = std::from_chars(s.data(), end, out);
-    if (ec == std::errc() && ptr == end) return true;
+    const std::errc ec = from_text(text, out);
+    if (ec == std::errc()) return true;
     if (ec == std::errc::result_out_of_range) return false;
     // 1e6 is a fine way to write a million images; 1.5 is not an integer.
     double d = 0;
@@ -179,9 +175,7 @@ std::string quoted(const std::string& s) {
                 break;
             default:
                 if (c < 0x20 || c == 0x7f) {
-                    char hex[8];
-                    std::snprintf(hex, sizeof hex, "\\x%02x", c);
-                    out += hex;
+                    out += format("\\x%02x", c);
                 } else {
                     out += static_cast<char>(c);
                 }
@@ -248,6 +242,16 @@ E read_enum(const YAML::Node& node, const Where& at, const std::pair<E, const ch
     return value;
 }
 
+// An enum from text outside the YAML (an option, a stored attribute) that `key` names in errors.
+template <class E, std::size_t N>
+E parse_enum(const std::string& text, const std::string& key,
+             const std::pair<E, const char*> (&names)[N]) {
+    E value{};
+    if (!enum_from_text(text, names, value))
+        throw ConfigError(key + ": expected " + enum_choices(names) + ", got '" + text + "'");
+    return value;
+}
+
 bool thread_setting_from_text(const std::string& text, ThreadSetting& out) {
     const std::string t = lower(text);
     if (t == "auto") {
@@ -283,60 +287,51 @@ auto member(Get get, const Config& c) -> decltype(get(const_cast<Config&>(c))) {
     return get(const_cast<Config&>(c));
 }
 
+// A key whose value `read` parses from YAML (reporting errors at `at`) and `write` prints back as
+// YAML text.
+template <class Get, class Read, class Write>
+Field field(const char* key, Get get, Read read, Write write) {
+    return {key,
+            [get, read](Config& c, const YAML::Node& n, const Where& at) { get(c) = read(n, at); },
+            [get, write](const Config& c) { return std::string(write(member(get, c))); }};
+}
+
 template <class T, class Get>
 Field integer(const char* key, Get get) {
-    return {
-        key,
-        [get](Config& c, const YAML::Node& n, const Where& at) { get(c) = read_integer<T>(n, at); },
-        [get](const Config& c) { return std::to_string(member(get, c)); }};
+    return field(key, get, read_integer<T>, [](T v) { return std::to_string(v); });
 }
 
 template <class Get>
 Field number(const char* key, Get get) {
-    return {key,
-            [get](Config& c, const YAML::Node& n, const Where& at) { get(c) = read_number(n, at); },
-            [get](const Config& c) { return number_text(member(get, c)); }};
+    return field(key, get, read_number, number_text);
 }
 
 template <class Get>
 Field boolean(const char* key, Get get) {
-    return {key,
-            [get](Config& c, const YAML::Node& n, const Where& at) { get(c) = read_bool(n, at); },
-            [get](const Config& c) { return std::string(member(get, c) ? "true" : "false"); }};
+    return field(key, get, read_bool, [](bool v) { return v ? "true" : "false"; });
 }
 
 template <class Get>
 Field string(const char* key, Get get) {
-    return {key,
-            [get](Config& c, const YAML::Node& n, const Where& at) { get(c) = read_string(n, at); },
-            [get](const Config& c) { return quoted(member(get, c)); }};
+    return field(key, get, read_string, quoted);
 }
 
 template <class Get>
 Field string_list(const char* key, Get get) {
-    return {key,
-            [get](Config& c, const YAML::Node& n, const Where& at) {
-                get(c) = read_string_list(n, at);
-            },
-            [get](const Config& c) { return list_text(member(get, c)); }};
+    return field(key, get, read_string_list, list_text);
 }
 
 template <class Get>
 Field range(const char* key, Get get) {
-    return {key,
-            [get](Config& c, const YAML::Node& n, const Where& at) { get(c) = read_range(n, at); },
-            [get](const Config& c) { return range_text(member(get, c)); }};
+    return field(key, get, read_range, range_text);
 }
 
 template <class E, std::size_t N, class Get>
 Field enumeration(const char* key, const std::pair<E, const char*> (&names)[N], Get get) {
-    return {key,
-            [get, &names](Config& c, const YAML::Node& n, const Where& at) {
-                get(c) = read_enum(n, at, names);
-            },
-            [get, &names](const Config& c) {
-                return std::string(enum_to_text(member(get, c), names));
-            }};
+    return field(
+        key, get,
+        [&names](const YAML::Node& n, const Where& at) { return read_enum(n, at, names); },
+        [&names](E v) { return enum_to_text(v, names); });
 }
 
 Field run_only(Field f) {
@@ -579,9 +574,8 @@ void apply_yaml_file(Config& base, const std::string& path) {
 
 void apply_set(Config& base, const std::string& key_equals_value) {
     const auto eq = key_equals_value.find('=');
-    std::string key = eq == std::string::npos ? "" : key_equals_value.substr(0, eq);
-    key.erase(0, key.find_first_not_of(" \t"));
-    key.erase(key.find_last_not_of(" \t") + 1);
+    const std::string key =
+        eq == std::string::npos ? "" : trim(key_equals_value.substr(0, eq), " \t");
     if (eq == std::string::npos || key.empty())
         throw ConfigError("--set '" + key_equals_value + "': expected KEY=VALUE");
     const std::string origin = "--set";
@@ -705,19 +699,11 @@ ThreadSetting parse_thread_setting(const std::string& text, const std::string& k
 }
 
 Storage parse_storage(const std::string& text, const std::string& key) {
-    Storage s{};
-    if (!enum_from_text(text, kStorageNames, s))
-        throw ConfigError(key + ": expected " + enum_choices(kStorageNames) + ", got '" + text +
-                          "'");
-    return s;
+    return parse_enum(text, key, kStorageNames);
 }
 
 Device parse_device(const std::string& text, const std::string& key) {
-    Device d{};
-    if (!enum_from_text(text, kDeviceNames, d))
-        throw ConfigError(key + ": expected " + enum_choices(kDeviceNames) + ", got '" + text +
-                          "'");
-    return d;
+    return parse_enum(text, key, kDeviceNames);
 }
 
 }  // namespace cardsynth

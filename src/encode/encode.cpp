@@ -1,7 +1,5 @@
 #include "encode/encode.h"
 
-#include <turbojpeg.h>
-
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -10,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "base/error.h"
+#include "catalog/turbojpeg.h"
 
 namespace cardsynth {
 namespace {
@@ -17,59 +16,6 @@ namespace {
 // The largest frame the configuration allows (16384 x 16384); a header claiming more is corrupt,
 // and refusing it keeps a damaged file from asking for gigabytes.
 constexpr long long kMaxDecodedPixels = 16384LL * 16384LL;
-
-// One TurboJPEG handle per thread and kind: creating one costs more than compressing a small
-// frame, and a handle must not be shared between threads.
-class TjHandle {
-  public:
-    explicit TjHandle(bool compress) : handle_(compress ? tjInitCompress() : tjInitDecompress()) {}
-    ~TjHandle() {
-        if (handle_ != nullptr) tjDestroy(handle_);
-    }
-    TjHandle(const TjHandle&) = delete;
-    TjHandle& operator=(const TjHandle&) = delete;
-    tjhandle get() const { return handle_; }
-
-  private:
-    tjhandle handle_;
-};
-
-// The compressor's output buffer, kept per thread and grown only when a frame needs more, so
-// that steady-state encoding allocates nothing inside TurboJPEG.
-class TjBuffer {
-  public:
-    ~TjBuffer() {
-        if (data_ != nullptr) tjFree(data_);
-    }
-    unsigned char* reserve(unsigned long size) {
-        if (size > capacity_) {
-            if (data_ != nullptr) tjFree(data_);
-            data_ = tjAlloc(static_cast<int>(size));
-            capacity_ = data_ != nullptr ? size : 0;
-        }
-        return data_;
-    }
-
-  private:
-    unsigned char* data_ = nullptr;
-    unsigned long capacity_ = 0;
-};
-
-tjhandle compressor() {
-    thread_local TjHandle handle(true);
-    if (handle.get() == nullptr)
-        throw DatasetError(std::string("cannot create a JPEG compressor: ") +
-                           tjGetErrorStr2(nullptr));
-    return handle.get();
-}
-
-tjhandle decompressor() {
-    thread_local TjHandle handle(false);
-    if (handle.get() == nullptr)
-        throw DatasetError(std::string("cannot create a JPEG decompressor: ") +
-                           tjGetErrorStr2(nullptr));
-    return handle.get();
-}
 
 void check_rgb8(const cv::Mat& rgb) {
     if (rgb.empty() || rgb.type() != CV_8UC3)
@@ -90,17 +36,12 @@ void encode_raw(const cv::Mat& rgb, std::vector<uint8_t>& out) {
 }
 
 void encode_jpeg(const cv::Mat& rgb, int quality, std::vector<uint8_t>& out) {
-    thread_local TjBuffer buffer;
-    tjhandle handle = compressor();
-    unsigned long size = tjBufSize(rgb.cols, rgb.rows, TJSAMP_420);
-    unsigned char* data = buffer.reserve(size);
-    if (data == nullptr)
-        throw DatasetError("cannot allocate " + std::to_string(size) + " bytes for a JPEG frame");
-    // The default (accurate) DCT: the fast one costs visible quality at high settings.
-    if (tjCompress2(handle, rgb.data, rgb.cols, static_cast<int>(rgb.step[0]), rgb.rows, TJPF_RGB,
-                    &data, &size, TJSAMP_420, std::clamp(quality, 1, 100), TJFLAG_NOREALLOC) != 0)
-        throw DatasetError(std::string("JPEG compression failed: ") + tjGetErrorStr2(handle));
-    out.assign(data, data + size);
+    try {
+        TurboJpeg::thread_compressor().compress_rgb(rgb, std::clamp(quality, 1, 100), TJSAMP_420,
+                                                    out);
+    } catch (const JpegError& e) {
+        throw DatasetError(e.what());
+    }
 }
 
 void encode_png(const cv::Mat& rgb, std::vector<uint8_t>& out) {
@@ -116,20 +57,17 @@ void encode_png(const cv::Mat& rgb, std::vector<uint8_t>& out) {
 }
 
 cv::Mat decode_jpeg(const uint8_t* data, size_t size) {
-    tjhandle handle = decompressor();
-    int width = 0, height = 0, subsamp = 0, colorspace = 0;
-    if (tjDecompressHeader3(handle, data, static_cast<unsigned long>(size), &width, &height,
-                            &subsamp, &colorspace) != 0)
-        throw DatasetError(std::string("corrupt JPEG image: ") + tjGetErrorStr2(handle));
-    if (width <= 0 || height <= 0 || static_cast<long long>(width) * height > kMaxDecodedPixels)
-        throw DatasetError("corrupt JPEG image: implausible size " + std::to_string(width) + "x" +
-                           std::to_string(height));
-    cv::Mat rgb(height, width, CV_8UC3);
-    // A warning (a truncated stream, say) still means the stored bytes are damaged.
-    if (tjDecompress2(handle, data, static_cast<unsigned long>(size), rgb.data, width,
-                      static_cast<int>(rgb.step[0]), height, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
-        throw DatasetError(std::string("corrupt JPEG image: ") + tjGetErrorStr2(handle));
-    return rgb;
+    try {
+        TurboJpeg& tj = TurboJpeg::thread_decompressor();
+        const JpegHeader header = tj.read_header(data, size);
+        if (static_cast<long long>(header.width) * header.height > kMaxDecodedPixels)
+            throw DatasetError("corrupt JPEG image: implausible size " +
+                               std::to_string(header.width) + "x" + std::to_string(header.height));
+        // A warning (a truncated stream, say) still means the stored bytes are damaged.
+        return tj.decompress_rgb(data, size, header);
+    } catch (const JpegError& e) {
+        throw DatasetError(e.what());
+    }
 }
 
 cv::Mat decode_png(const uint8_t* data, size_t size) {

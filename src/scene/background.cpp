@@ -2,24 +2,24 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <memory>
 #include <string>
 #include <system_error>
 
-#include <turbojpeg.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "base/error.h"
 #include "base/fresh_image.h"
+#include "base/parallel.h"
 #include "base/rng.h"
+#include "base/text.h"
 #include "catalog/image_resize.h"
+#include "catalog/turbojpeg.h"
 
 namespace cardsynth {
 namespace {
@@ -314,13 +314,6 @@ void add_grain(Rng& rng, cv::Mat& img) {
     }
 }
 
-std::string lower_extension(const fs::path& path) {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext;
-}
-
 std::vector<fs::path> list_images(const std::string& dir) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw InputError("backgrounds directory not found: " + dir);
@@ -330,7 +323,7 @@ std::vector<fs::path> list_images(const std::string& dir) {
     if (ec) throw InputError("cannot read backgrounds directory " + dir + ": " + ec.message());
     for (; it != fs::directory_iterator(); it.increment(ec)) {
         if (ec) throw InputError("cannot read backgrounds directory " + dir + ": " + ec.message());
-        const std::string ext = lower_extension(it->path());
+        const std::string ext = lower(it->path().extension().string());
         if (it->is_regular_file(ec) &&
             (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp"))
             files.push_back(it->path());
@@ -349,19 +342,19 @@ cv::Mat read_jpeg_rgb(const fs::path& path) {
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
                                      std::istreambuf_iterator<char>());
     if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return {};
-    std::unique_ptr<void, int (*)(tjhandle)> tj(tjInitDecompress(), &tjDestroy);
-    if (!tj) return {};
-    int w = 0, h = 0, subsamp = 0, colorspace = 0;
-    if (tjDecompressHeader3(tj.get(), bytes.data(), bytes.size(), &w, &h, &subsamp, &colorspace) !=
-            0 ||
-        colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || w < 1 || h < 1)
-        return {};
-    cv::Mat rgb = fresh_image(h, w, CV_8UC3);
-    if (tjDecompress2(tj.get(), bytes.data(), bytes.size(), rgb.data, w,
-                      static_cast<int>(rgb.step[0]), h, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
-        throw InputError("cannot decode background image " + path.string() + ": " +
-                         tjGetErrorStr2(tj.get()));
-    return rgb;
+    TurboJpeg& tj = TurboJpeg::thread_decompressor();
+    JpegHeader header;
+    try {
+        header = tj.read_header(bytes.data(), bytes.size());
+    } catch (const JpegError&) {
+        return {};  // OpenCV's turn; it names the file if it cannot decode it either
+    }
+    if (header.cmyk()) return {};
+    try {
+        return tj.decompress_rgb(bytes.data(), bytes.size(), header);
+    } catch (const JpegError& e) {
+        throw InputError("cannot decode background image " + path.string() + ": " + e.what());
+    }
 }
 
 cv::Mat read_rgb(const fs::path& path) {
@@ -462,22 +455,13 @@ Backgrounds Backgrounds::load(const BackgroundsConfig& config, const FrameConfig
     }
     const int count = static_cast<int>(backgrounds.names_.size());
     backgrounds.levels_.resize(count);
-    // Backgrounds are independent, so they load in parallel; an exception must not leave an
-    // OpenMP region, so each is kept and the first in file order is thrown afterwards.
-    std::vector<std::exception_ptr> errors(count);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int b = 0; b < count; ++b) {
-        try {
-            const cv::Mat image = files.empty()
-                                      ? render_builtin_playmat(b, frame.width, frame.height)
-                                      : read_rgb(files[b]);
-            backgrounds.levels_[b] = make_levels(image, frame);
-        } catch (...) {
-            errors[b] = std::current_exception();
-        }
-    }
-    for (const std::exception_ptr& error : errors)
-        if (error) std::rethrow_exception(error);
+    // Backgrounds are independent, so they load in parallel; the error reported is that of the
+    // first bad file in file order.
+    parallel_for(count, 0, [&](int b) {
+        const cv::Mat image = files.empty() ? render_builtin_playmat(b, frame.width, frame.height)
+                                            : read_rgb(files[b]);
+        backgrounds.levels_[b] = make_levels(image, frame);
+    });
     return backgrounds;
 }
 
