@@ -147,91 +147,111 @@ void print_info(const std::string& threads_text) {
     }
 }
 
-}  // namespace
+// The subcommands and the variables their options fill.
+struct CommandLine {
+    CLI::App app{
+        "cardsynth: synthetic training data for trading-card detectors.\n"
+        "Composites cards onto playmats and writes every frame with exact labels into\n"
+        "one HDF5 file (docs/FORMAT.md). Runs alone, under mpirun, or under SLURM.",
+        "cardsynth"};
+    std::string info_threads;
+    GenerateFlags gf;
+    std::string preview_file, preview_out = "preview.png";
+    int preview_count = 6;
+    int64_t preview_start = 0;
+    std::string inspect_file;
+    CLI::App *info = nullptr, *gen = nullptr, *prev = nullptr, *insp = nullptr;
 
-int main(int argc, char** argv) {
-    MpiSession session(&argc, &argv);
-    int code = kExitOk;
-    {
-        MpiContext mpi;
-        log::set_speaker(mpi.root());
-        CLI::App app{
-            "cardsynth: synthetic training data for trading-card detectors.\n"
-            "Composites cards onto playmats and writes every frame with exact labels into\n"
-            "one HDF5 file (docs/FORMAT.md). Runs alone, under mpirun, or under SLURM.",
-            "cardsynth"};
+    CommandLine() {
         app.set_version_flag("--version", std::string("cardsynth ") + CARDSYNTH_VERSION);
         app.require_subcommand(1);
-
-        std::string info_threads;
-        auto* info = app.add_subcommand(
+        info = app.add_subcommand(
             "info",
             "Print the cores and GPUs this process may use and the thread count of each policy");
         info->add_option("--threads", info_threads, "Also show what this setting gives");
-
-        GenerateFlags gf;
-        auto* gen = app.add_subcommand(
+        gen = app.add_subcommand(
             "generate", "Generate a dataset (precedence: defaults < --config < flags < --set)");
         add_generate_flags(*gen, gf);
-
-        std::string preview_file, preview_out = "preview.png";
-        int preview_count = 6;
-        int64_t preview_start = 0;
-        auto* prev =
-            app.add_subcommand("preview", "Draw a contact sheet of images with their labels");
+        prev = app.add_subcommand("preview", "Draw a contact sheet of images with their labels");
         prev->add_option("FILE", preview_file, "Dataset file")->required();
         prev->add_option("--out", preview_out, "PNG to write")->capture_default_str();
         prev->add_option("--count", preview_count, "Images on the sheet")
             ->capture_default_str()
             ->check(CLI::Range(1, 64));
         prev->add_option("--start", preview_start, "First image index")->capture_default_str();
-
-        std::string inspect_file;
-        auto* insp = app.add_subcommand(
+        insp = app.add_subcommand(
             "inspect", "Describe a dataset: schema, counts, storage, completion, popularity");
         insp->add_option("FILE", inspect_file, "Dataset file")->required();
-
-        try {
-            app.parse(argc, argv);
-        } catch (const CLI::ParseError& e) {
-            if (mpi.root())
-                code = app.exit(e);
-            else
-                code = e.get_exit_code();
-            return code == 0 ? 0 : kExitUsage;
-        }
-        try {
-            if (*info) {
-                print_info(info_threads);
-            } else if (*gen) {
-                Config config;
-                mpi.agree([&] { config = resolve(*gen, gf); });
-                GenerateOptions options;
-                options.resume = gf.resume;
-                options.quiet = gf.quiet;
-                options.threads_flag = gen->count("--threads") > 0;
-                run_generate(config, options, mpi);
-            } else if (*prev) {
-                mpi.agree([&] {
-                    if (!mpi.root()) return;
-                    const int n =
-                        write_preview(preview_file, preview_out, preview_count, preview_start);
-                    log::info("[preview] " + std::to_string(n) + " images with their labels in '" +
-                              preview_out + "'");
-                });
-            } else if (*insp) {
-                mpi.agree([&] {
-                    if (!mpi.root()) return;
-                    for (const std::string& line : inspect_dataset(inspect_file)) log::info(line);
-                });
-            }
-        } catch (const Error& e) {
-            if (mpi.root()) std::fprintf(stderr, "cardsynth: error: %s\n", e.what());
-            code = e.exit_code();
-        } catch (const std::exception& e) {
-            if (mpi.root()) std::fprintf(stderr, "cardsynth: error: %s\n", e.what());
-            code = kExitFailure;
-        }
     }
-    return code;
+};
+
+// Parses the command line and runs the command; errors are thrown, except those of parsing.
+int run_command(int argc, char** argv, const MpiContext& mpi) {
+    CommandLine cl;
+    CLI::App& app = cl.app;
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = mpi.root() ? app.exit(e) : e.get_exit_code();
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+    if (*cl.info) {
+        print_info(cl.info_threads);
+    } else if (*cl.gen) {
+        Config config;
+        mpi.agree([&] { config = resolve(*cl.gen, cl.gf); });
+        GenerateOptions options;
+        options.resume = cl.gf.resume;
+        options.quiet = cl.gf.quiet;
+        options.threads_flag = cl.gen->count("--threads") > 0;
+        run_generate(config, options, mpi);
+    } else if (*cl.prev) {
+        mpi.agree([&] {
+            if (!mpi.root()) return;
+            const int n =
+                write_preview(cl.preview_file, cl.preview_out, cl.preview_count, cl.preview_start);
+            log::info("[preview] " + std::to_string(n) + " images with their labels in '" +
+                      cl.preview_out + "'");
+        });
+    } else if (*cl.insp) {
+        mpi.agree([&] {
+            if (!mpi.root()) return;
+            for (const std::string& line : inspect_dataset(cl.inspect_file)) log::info(line);
+        });
+    }
+    return kExitOk;
+}
+
+// Runs `body`, turning what it throws into the one error line (on rank 0 only, once MPI says
+// which rank this is) and the exit code of its kind.
+template <typename Body>
+int exit_code_of(Body&& body) {
+    const auto report = [](const char* what, int code) {
+        if (log::is_speaker()) std::fprintf(stderr, "cardsynth: error: %s\n", what);
+        return code;
+    };
+    try {
+        return body();
+    } catch (const Error& e) {
+        return report(e.what(), e.exit_code());
+    } catch (const std::exception& e) {
+        return report(e.what(), kExitFailure);
+    } catch (...) {
+        return report("unknown exception", kExitFailure);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Nested so that a failed MPI start-up is reported too, and a run's error is printed before
+    // MPI_Finalize, which waits for the other ranks.
+    return exit_code_of([&] {
+        MpiSession session(&argc, &argv);
+        return exit_code_of([&] {
+            MpiContext mpi;
+            log::set_speaker(mpi.root());
+            return run_command(argc, argv, mpi);
+        });
+    });
 }

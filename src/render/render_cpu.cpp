@@ -8,7 +8,7 @@
 
 #include <omp.h>
 
-#include "base/error.h"
+#include "base/parallel.h"
 #include "render/composite_row.h"
 #include "render/kernels/card_pass.h"
 #include "render/kernels/gaussian_fixed.h"
@@ -63,27 +63,13 @@ class CpuRenderer : public Renderer {
 
     void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) override {
         frames.resize(scenes.size());
-        const int n = static_cast<int>(scenes.size());
-        std::vector<std::string> errors(n);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(in_.threads)
-        for (int i = 0; i < n; ++i) {
-            try {
-                render_one(scenes[i], frames[i]);
-            } catch (const std::exception& e) {
-                errors[i] = e.what();
-            }
-        }
-        for (const auto& e : errors)
-            if (!e.empty()) throw Error(e);
+        parallel_for(static_cast<int>(scenes.size()), in_.threads,
+                     [&](int i) { render_one(scenes[i], frames[i]); });
     }
 
-    std::string name() const override {
-        return "cpu";
-    }
+    std::string name() const override { return "cpu"; }
 
-    bool renders_per_thread() const override {
-        return true;
-    }
+    bool renders_per_thread() const override { return true; }
 
     void render_one(const SceneSpec& scene, Frame& frame) override {
         const int W = scene.width, H = scene.height;

@@ -2,10 +2,46 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
 #include "base/error.h"
+#include "base/log.h"
 
 namespace cardsynth {
 namespace {
+
+// The operation part of CARDSYNTH_FAIL_MPI, or what a test set; empty: nothing fails.
+std::string& injected_failure() {
+    static std::string part = [] {
+        const char* v = std::getenv("CARDSYNTH_FAIL_MPI");
+        return std::string(v ? v : "");
+    }();
+    return part;
+}
+
+std::string mpi_error_text(int rc) {
+    // MPI_Error_string may only be called while MPI is initialized (Open MPI aborts otherwise).
+    // This is the reporting path: a call that fails here gives the bare code instead.
+    int initialized = 0, finalized = 0;
+    const bool usable = MPI_Initialized(&initialized) == MPI_SUCCESS &&
+                        MPI_Finalized(&finalized) == MPI_SUCCESS && initialized && !finalized;
+    char text[MPI_MAX_ERROR_STRING] = {0};
+    int len = 0;
+    if (!usable || MPI_Error_string(rc, text, &len) != MPI_SUCCESS)
+        return "MPI error code " + std::to_string(rc);
+    return std::string(text, static_cast<size_t>(len));
+}
+
+// Destructors must not throw: a failed clean-up is reported as a warning.
+void warn_mpi(int rc, const char* operation) {
+    try {
+        check_mpi(rc, operation);
+    } catch (const Error& e) {
+        log::warn(e.what());
+    }
+}
 
 // An error that carries another rank's exit code.
 class RemoteError : public Error {
@@ -19,25 +55,40 @@ class RemoteError : public Error {
 
 }  // namespace
 
+void check_mpi(int rc, const char* operation) {
+    const std::string& injected = injected_failure();
+    if (rc == MPI_SUCCESS && !injected.empty() && std::strstr(operation, injected.c_str()))
+        throw MpiError(std::string(operation) + " failed: " + mpi_error_text(MPI_ERR_OTHER) +
+                       " (injected by CARDSYNTH_FAIL_MPI=" + injected + ")");
+    if (rc != MPI_SUCCESS)
+        throw MpiError(std::string(operation) + " failed: " + mpi_error_text(rc));
+}
+
+void fail_mpi_calls_for_tests(const std::string& operation_part) {
+    injected_failure() = operation_part;
+}
+
 MpiSession::MpiSession(int* argc, char*** argv) {
     int provided = 0;
-    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     // Errors come back as codes so that we can say what failed in a sentence of our own.
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    check_mpi(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN),
+              "MPI_Comm_set_errhandler of MPI_COMM_WORLD");
 }
 
 MpiSession::~MpiSession() {
     int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (!finalized) MPI_Finalize();
+    warn_mpi(MPI_Finalized(&finalized), "MPI_Finalized");
+    if (!finalized) warn_mpi(MPI_Finalize(), "MPI_Finalize");
 }
 
 MpiContext::MpiContext(MPI_Comm world) : world_(world) {
-    MPI_Comm_rank(world_, &rank_);
-    MPI_Comm_size(world_, &size_);
-    MPI_Comm_split_type(world_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_);
-    MPI_Comm_rank(node_, &local_rank_);
-    MPI_Comm_size(node_, &local_size_);
+    check_mpi(MPI_Comm_rank(world_, &rank_), "MPI_Comm_rank of the job");
+    check_mpi(MPI_Comm_size(world_, &size_), "MPI_Comm_size of the job");
+    check_mpi(MPI_Comm_split_type(world_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_),
+              "MPI_Comm_split_type of the ranks on this node");
+    check_mpi(MPI_Comm_rank(node_, &local_rank_), "MPI_Comm_rank on this node");
+    check_mpi(MPI_Comm_size(node_, &local_size_), "MPI_Comm_size on this node");
     char name[256] = {0};
     gethostname(name, sizeof(name) - 1);
     host_ = name;
@@ -45,51 +96,66 @@ MpiContext::MpiContext(MPI_Comm world) : world_(world) {
 
 MpiContext::~MpiContext() {
     int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (node_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&node_);
+    warn_mpi(MPI_Finalized(&finalized), "MPI_Finalized");
+    if (node_ != MPI_COMM_NULL && !finalized)
+        warn_mpi(MPI_Comm_free(&node_), "MPI_Comm_free of the node communicator");
 }
 
 void MpiContext::agree(const std::function<void()>& step) const {
+    std::exception_ptr error;
     std::string message;
     int code = kExitOk;
     try {
         step();
     } catch (const Error& e) {
+        error = std::current_exception();
         message = e.what();
         code = e.exit_code();
     } catch (const std::exception& e) {
+        error = std::current_exception();
         message = e.what();
         code = kExitFailure;
+    } catch (...) {
+        error = std::current_exception();
+        message = "unknown exception";
+        code = kExitFailure;
     }
-    int mine = message.empty() && code == kExitOk ? size_ : rank_;
-    if (!message.empty() && code == kExitOk) code = kExitFailure;
+    if (error && code == kExitOk) code = kExitFailure;
+    int mine = error ? rank_ : size_;
     int first = size_;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, world_);
+    check_mpi(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, world_),
+              "MPI_Allreduce of the first failing rank");
     if (first == size_) return;
     int len = static_cast<int>(message.size());
-    MPI_Bcast(&code, 1, MPI_INT, first, world_);
-    MPI_Bcast(&len, 1, MPI_INT, first, world_);
+    check_mpi(MPI_Bcast(&code, 1, MPI_INT, first, world_), "MPI_Bcast of an error's exit code");
+    check_mpi(MPI_Bcast(&len, 1, MPI_INT, first, world_), "MPI_Bcast of an error's length");
     message.resize(len);
-    MPI_Bcast(message.data(), len, MPI_CHAR, first, world_);
+    check_mpi(MPI_Bcast(message.data(), len, MPI_CHAR, first, world_),
+              "MPI_Bcast of an error's message");
+    // The failing rank keeps its exception's type; the others only learn its text and code.
+    if (first == rank_) std::rethrow_exception(error);
     throw RemoteError(message, code);
 }
 
 bool MpiContext::any(bool flag) const {
     int in = flag ? 1 : 0, out = 0;
-    MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, world_);
+    check_mpi(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, world_),
+              "MPI_Allreduce of a flag over the ranks");
     return out != 0;
 }
 
 std::vector<std::string> MpiContext::gather_strings(const std::string& mine) const {
     int len = static_cast<int>(mine.size());
     std::vector<int> lens(size_);
-    MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, world_);
+    check_mpi(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, world_),
+              "MPI_Gather of string lengths");
     std::vector<int> displs(size_, 0);
     int total = 0;
     for (int r = 0; r < size_; ++r) displs[r] = total, total += lens[r];
     std::string all(rank_ == 0 ? total : 0, '\0');
-    MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, 0,
-                world_);
+    check_mpi(MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(),
+                          MPI_CHAR, 0, world_),
+              "MPI_Gatherv of strings");
     std::vector<std::string> out;
     if (rank_ == 0)
         for (int r = 0; r < size_; ++r) out.push_back(all.substr(displs[r], lens[r]));
@@ -98,27 +164,29 @@ std::vector<std::string> MpiContext::gather_strings(const std::string& mine) con
 
 std::string MpiContext::broadcast_string(const std::string& value) const {
     int len = static_cast<int>(value.size());
-    MPI_Bcast(&len, 1, MPI_INT, 0, world_);
+    check_mpi(MPI_Bcast(&len, 1, MPI_INT, 0, world_), "MPI_Bcast of a string's length");
     std::string out = rank_ == 0 ? value : std::string(len, '\0');
-    MPI_Bcast(out.data(), len, MPI_CHAR, 0, world_);
+    check_mpi(MPI_Bcast(out.data(), len, MPI_CHAR, 0, world_), "MPI_Bcast of a string");
     return out;
 }
 
 std::vector<double> MpiContext::allgather(double mine) const {
     std::vector<double> out(size_);
-    MPI_Allgather(&mine, 1, MPI_DOUBLE, out.data(), 1, MPI_DOUBLE, world_);
+    check_mpi(MPI_Allgather(&mine, 1, MPI_DOUBLE, out.data(), 1, MPI_DOUBLE, world_),
+              "MPI_Allgather of one number per rank");
     return out;
 }
 
 std::vector<uint64_t> MpiContext::node_or(const std::vector<uint64_t>& mine) const {
     std::vector<uint64_t> out(mine.size());
-    MPI_Allreduce(mine.data(), out.data(), static_cast<int>(mine.size()), MPI_UINT64_T, MPI_BOR,
-                  node_);
+    check_mpi(MPI_Allreduce(mine.data(), out.data(), static_cast<int>(mine.size()), MPI_UINT64_T,
+                            MPI_BOR, node_),
+              "MPI_Allreduce of the core masks on this node");
     return out;
 }
 
 void MpiContext::barrier() const {
-    MPI_Barrier(world_);
+    check_mpi(MPI_Barrier(world_), "MPI_Barrier");
 }
 
 }  // namespace cardsynth

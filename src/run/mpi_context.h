@@ -12,7 +12,22 @@
 
 namespace cardsynth {
 
-// MPI_Init_thread(FUNNELED) on construction, MPI_Finalize on destruction.
+// Every MPI call goes through check_mpi: the job's communicators use MPI_ERRORS_RETURN, so a
+// failure is only a return code, and an unread code is an error ignored. On a code other than
+// MPI_SUCCESS it throws an MpiError "<operation> failed: <MPI_Error_string's text>", e.g.
+//   check_mpi(MPI_Bcast(&n, 1, MPI_INT, 0, comm), "MPI_Bcast of the image count");
+// Name the MPI function first, so that the test hook below can pick out one call.
+void check_mpi(int rc, const char* operation);
+
+// A test hook: every checked call whose operation contains `operation_part` fails as if MPI
+// had returned MPI_ERR_OTHER; empty turns it off. The environment variable
+// CARDSYNTH_FAIL_MPI=<operation_part> sets it at start-up, so that a test can show that a failed
+// call is reported, not ignored. Make the same calls fail on every rank: a rank that fails
+// alone leaves the others waiting in the collective.
+void fail_mpi_calls_for_tests(const std::string& operation_part);
+
+// MPI_Init_thread(FUNNELED) on construction, MPI_Finalize on destruction; MPI_COMM_WORLD
+// returns error codes (MPI_ERRORS_RETURN) for check_mpi to report.
 class MpiSession {
   public:
     MpiSession(int* argc, char*** argv);
