@@ -14,7 +14,7 @@
 #include "commands/preview.h"
 #include "config/config.h"
 #include "run/generate.h"
-#include "run/mpi_context.h"
+#include "mpi/mpi_context.h"
 #include "system/system.h"
 
 using namespace cardsynth;

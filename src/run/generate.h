@@ -4,7 +4,7 @@
 #pragma once
 
 #include "config/config.h"
-#include "run/mpi_context.h"
+#include "mpi/mpi_context.h"
 
 namespace cardsynth {
 

@@ -11,7 +11,7 @@
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "dataset/dataset.h"
-#include "run/mpi_context.h"
+#include "mpi/mpi_context.h"
 
 namespace cardsynth {
 

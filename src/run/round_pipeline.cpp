@@ -29,7 +29,7 @@ RunTotals RoundPipeline::run() {
 
 bool RoundPipeline::finished() const {
     int finished = coordinator_.finished() ? 1 : 0;
-    MPI_Bcast(&finished, 1, MPI_INT, 0, mpi_.comm());
+    check_mpi(MPI_Bcast(&finished, 1, MPI_INT, 0, mpi_.comm()), "MPI_Bcast of the finished flag");
     return finished != 0;
 }
 
@@ -52,7 +52,8 @@ RoundPlan RoundPipeline::next_plan() {
             buf[2 * r] = ranges[r].begin, buf[2 * r + 1] = ranges[r].end;
         buf.back() = std::llround(coordinator_.round_seconds() * 1e6);
     }
-    MPI_Bcast(buf.data(), static_cast<int>(buf.size()), MPI_INT64_T, 0, mpi_.comm());
+    check_mpi(MPI_Bcast(buf.data(), static_cast<int>(buf.size()), MPI_INT64_T, 0, mpi_.comm()),
+              "MPI_Bcast of the round's ranges and deadline");
     RoundPlan plan;
     plan.range = {buf[2 * mpi_.rank()], buf[2 * mpi_.rank() + 1]};
     plan.time = std::chrono::microseconds(buf.back());

@@ -10,7 +10,7 @@
 #include "dataset/dataset.h"
 #include "run/coordinator.h"
 #include "run/image_maker.h"
-#include "run/mpi_context.h"
+#include "mpi/mpi_context.h"
 #include "run/output_file.h"
 #include "run/progress.h"
 #include "run/stage_times.h"

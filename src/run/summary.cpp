@@ -38,7 +38,8 @@ double peak_rss_mb(const MpiContext& mpi) {
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mb = ru.ru_maxrss / 1024.0;
     double rss_max = 0;
-    MPI_Reduce(&rss_mb, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, mpi.comm());
+    check_mpi(MPI_Reduce(&rss_mb, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, mpi.comm()),
+              "MPI_Reduce of the peak memory");
     return rss_max;
 }
 
@@ -74,7 +75,8 @@ void print_summary(const MpiContext& mpi, const RunTotals& totals, double wall) 
     const StageTimes& t = totals.times;
     double stage[5] = {t.sample, t.render, t.labels, t.encode, t.write};
     double stage_sum[5] = {0, 0, 0, 0, 0};
-    MPI_Reduce(stage, stage_sum, 5, MPI_DOUBLE, MPI_SUM, 0, mpi.comm());
+    check_mpi(MPI_Reduce(stage, stage_sum, 5, MPI_DOUBLE, MPI_SUM, 0, mpi.comm()),
+              "MPI_Reduce of the stage times");
     const double rss_max = peak_rss_mb(mpi);
     if (!mpi.root()) return;
     char line[256];

@@ -2,7 +2,7 @@
 // the [summary] per rank, the totals and the [timing] CPU time per image of each stage.
 #pragma once
 
-#include "run/mpi_context.h"
+#include "mpi/mpi_context.h"
 #include "run/round_pipeline.h"
 #include "system/system.h"
 

@@ -9,7 +9,7 @@
 #include <mpi.h>
 
 #include "base/error.h"
-#include "run/mpi_context.h"
+#include "mpi/mpi_context.h"
 
 using namespace cardsynth;
 using Catch::Matchers::Contains;
