@@ -10,11 +10,12 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "commands/inspect.h"
 #include "commands/preview.h"
 #include "config/config.h"
-#include "run/generate.h"
 #include "mpi/mpi_context.h"
+#include "run/generate.h"
 #include "system/system.h"
 
 using namespace cardsynth;
@@ -125,11 +126,8 @@ void print_info(const std::string& threads_text) {
     const GpuProbe gpus = probe_gpus();
     log::info(gpu_line(gpus));
     for (size_t i = 0; i < gpus.gpus.size(); ++i) {
-        char line[256];
-        std::snprintf(line, sizeof line, "[system] GPU %zu: %s, %.1f GiB", i,
-                      gpus.gpus[i].name.c_str(),
-                      static_cast<double>(gpus.gpus[i].memory_bytes) / (1 << 30));
-        log::info(line);
+        log::info(format("[system] GPU %zu: %s, %.1f GiB", i, gpus.gpus[i].name.c_str(),
+                         static_cast<double>(gpus.gpus[i].memory_bytes) / (1 << 30)));
     }
     if (gpus.gpus.empty() && !gpus.note.empty()) log::info("[system] (" + gpus.note + ")");
     log::info(cores_line(cores));

@@ -3,11 +3,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "base/log.h"
+#include "base/text.h"
 
 namespace cardsynth {
 namespace {
@@ -79,33 +79,27 @@ void print_summary(const MpiContext& mpi, const RunTotals& totals, double wall) 
               "MPI_Reduce of the stage times");
     const double rss_max = peak_rss_mb(mpi);
     if (!mpi.root()) return;
-    char line[256];
     log::info("[summary] rank  host                  images  images/s  busy s");
     double max_busy = 0;
     for (int r = 0; r < mpi.size(); ++r) {
         max_busy = std::max(max_busy, busy_all[r]);
-        std::snprintf(line, sizeof line, "[summary] %4d  %-20.20s %7.0f  %8.1f  %6.1f", r,
-                      hosts[r].c_str(), mine_all[r],
-                      busy_all[r] > 0 ? mine_all[r] / busy_all[r] : 0.0, busy_all[r]);
-        log::info(line);
+        log::info(format("[summary] %4d  %-20.20s %7.0f  %8.1f  %6.1f", r, hosts[r].c_str(),
+                         mine_all[r], busy_all[r] > 0 ? mine_all[r] / busy_all[r] : 0.0,
+                         busy_all[r]));
     }
     const double made = static_cast<double>(totals.made_all), rounds = totals.rounds;
-    std::snprintf(
-        line, sizeof line,
+    log::info(format(
         "[summary] total %lld images in %.2f s: %.1f images/s; start-up %.2f s, rounds %.2f s; "
         "coordinator overhead %.1f%% ((rounds - max busy) / rounds)",
         static_cast<long long>(totals.made_all), wall, wall > 0 ? made / wall : 0.0, wall - rounds,
-        rounds, rounds > 0 ? 100.0 * (rounds - max_busy) / rounds : 0.0);
-    log::info(line);
+        rounds, rounds > 0 ? 100.0 * (rounds - max_busy) / rounds : 0.0));
     if (totals.made_all > 0) {
         const double k = 1000.0 / made;
-        std::snprintf(
-            line, sizeof line,
-            "[timing] CPU ms per image: sample %.2f, render %.2f, labels %.2f, encode %.2f, "
-            "write %.2f; peak RSS %.0f MB",
-            stage_sum[0] * k, stage_sum[1] * k, stage_sum[2] * k, stage_sum[3] * k,
-            stage_sum[4] * k, rss_max);
-        log::info(line);
+        log::info(
+            format("[timing] CPU ms per image: sample %.2f, render %.2f, labels %.2f, encode %.2f, "
+                   "write %.2f; peak RSS %.0f MB",
+                   stage_sum[0] * k, stage_sum[1] * k, stage_sum[2] * k, stage_sum[3] * k,
+                   stage_sum[4] * k, rss_max));
     }
 }
 

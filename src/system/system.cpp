@@ -1,4 +1,5 @@
 #include "system/system.h"
+#include "base/text.h"
 
 #include <sched.h>
 
@@ -130,11 +131,8 @@ int cgroup_v1_cores() {
 // A positive thread count from OMP_NUM_THREADS, 0 otherwise. OpenMP allows a list for nested
 // levels ("8,2"); the first entry is the count of the outer level, the one we use.
 int omp_env_threads(const std::string& omp_env) {
-    std::string first = omp_env.substr(0, omp_env.find(','));
-    const size_t begin = first.find_first_not_of(" \t");
-    const size_t end = first.find_last_not_of(" \t");
-    if (begin == std::string::npos) return 0;
-    first = first.substr(begin, end - begin + 1);
+    const std::string first = trim(omp_env.substr(0, omp_env.find(',')), " \t");
+    if (first.empty()) return 0;
     long long value = 0;
     if (!parse_int64(first, value) || value <= 0 || value > 1000000) return 0;
     return static_cast<int>(value);
