@@ -10,12 +10,26 @@ Encoded frames (storage jpeg or png) are decoded with Pillow.
 """
 
 import io
+import json
 
 import h5py
 import numpy as np
 
 SCHEMA = "cardsynth/1"
-LABEL_ARRAYS = ("card_id", "corners", "corner_visible", "bbox", "bbox_full", "visible_fraction")
+# The `columns` attribute of /labels describes every label column (docs/FORMAT.md); files made
+# before it was written have exactly these.
+DEFAULT_LABEL_COLUMNS = (
+    {"name": "count", "dtype": "uint16", "per": "image", "shape": [], "padding": 0},
+    {"name": "card_id", "dtype": "int32", "per": "slot", "shape": [], "padding": -1},
+    {"name": "corners", "dtype": "float32", "per": "slot", "shape": [4, 2], "padding": 0},
+    {"name": "corner_visible", "dtype": "uint8", "per": "slot", "shape": [4], "padding": 0},
+    {"name": "bbox", "dtype": "float32", "per": "slot", "shape": [4], "padding": 0},
+    {"name": "bbox_full", "dtype": "float32", "per": "slot", "shape": [4], "padding": 0},
+    {"name": "visible_fraction", "dtype": "float32", "per": "slot", "shape": [], "padding": 0},
+)
+LABEL_COLUMNS_ATTRIBUTE = "columns"
+# The per-slot columns of cardsynth/1, the keys of Dataset.labels(i) for such a file.
+LABEL_ARRAYS = tuple(c["name"] for c in DEFAULT_LABEL_COLUMNS if c["per"] == "slot")
 
 
 def text(value):
@@ -25,6 +39,32 @@ def text(value):
     if isinstance(value, (bytes, np.bytes_)):
         return bytes(value).decode("utf-8")
     return str(value)
+
+
+def label_columns(f):
+    """The label columns of open h5py file `f`, as dicts of name, dtype, per ("slot" or
+    "image"), shape (of one entry) and padding: from its description, or the cardsynth/1 default
+    for a file made before descriptions. Raises ValueError when the description is malformed."""
+    if "labels" not in f or LABEL_COLUMNS_ATTRIBUTE not in f["labels"].attrs:
+        return [dict(c) for c in DEFAULT_LABEL_COLUMNS]
+    raw = text(f["labels"].attrs[LABEL_COLUMNS_ATTRIBUTE])
+    try:
+        columns = json.loads(raw)
+        for c in columns:
+            if set(c) != {"name", "dtype", "per", "shape", "padding"} or \
+                    c["per"] not in ("slot", "image"):
+                raise ValueError(f"entry {c!r}")
+            np.dtype(c["dtype"])
+    except (ValueError, TypeError, KeyError) as e:
+        raise ValueError(f"/labels: the {LABEL_COLUMNS_ATTRIBUTE} attribute is not a column "
+                         f"list ({e})") from None
+    return columns
+
+
+def column_shape(column, num_images, max_cards):
+    """The dataset shape of a label column in a file of these dimensions."""
+    lead = (num_images, max_cards) if column["per"] == "slot" else (num_images,)
+    return lead + tuple(column["shape"])
 
 
 def decode(data):
@@ -52,6 +92,7 @@ class Dataset:
         self.seed = int(attrs["seed"])
         self.storage = text(attrs["storage"])
         self.has_masks = bool(attrs.get("masks", 0))
+        self.label_columns = label_columns(self.file)
 
     def __enter__(self):
         return self
@@ -106,7 +147,9 @@ class Dataset:
         return self.file["masks"][i]
 
     def labels(self, i):
-        """Image i's labels, each array cut to its `count` cards (painter's order)."""
+        """Image i's labels: every per-slot column cut to its `count` cards (painter's order),
+        and every per-image column but `count` as its entry."""
         g = self.file["labels"]
         n = int(g["count"][i])
-        return {name: g[name][i][:n] for name in LABEL_ARRAYS}
+        return {c["name"]: g[c["name"]][i][:n] if c["per"] == "slot" else g[c["name"]][i]
+                for c in self.label_columns if c["name"] != "count"}

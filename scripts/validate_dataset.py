@@ -15,7 +15,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cardsynth_reader import SCHEMA, decode, text  # noqa: E402
+from cardsynth_reader import (DEFAULT_LABEL_COLUMNS, SCHEMA, column_shape, decode,  # noqa: E402
+                              label_columns, text)
 
 MAX_REPORTED = 20
 BLOCK = 1024  # images read at a time, so that a large file is checked in bounded memory
@@ -73,21 +74,37 @@ def check_attributes(f):
     return problems, values
 
 
-def expected_datasets(a, num_cards):
-    """path -> (dtype, shape) that the contract requires for these attributes."""
+def check_label_description(f, columns):
+    """Problems of the label columns a file describes: every cardsynth/1 column must be there as
+    the contract declares it, and every dataset under /labels must be described."""
+    problems = []
+    described = {c["name"]: c for c in columns}
+    if len(described) != len(columns):
+        problems.append("/labels: a column is described twice")
+    for want in DEFAULT_LABEL_COLUMNS:
+        got = described.get(want["name"])
+        if got is None:
+            problems.append(f"/labels: the column '{want['name']}' is not described")
+        elif got != want:
+            problems.append(f"/labels: the column '{want['name']}' is described as {got}, "
+                            f"expected {want}")
+    if "labels" in f:
+        for name in f["labels"]:
+            if name not in described:
+                problems.append(f"/labels/{name} is not in the label description")
+    return problems
+
+
+def expected_datasets(a, num_cards, columns):
+    """path -> (dtype, shape) that the contract and the label description require."""
     n, h, w, m = a["num_images"], a["height"], a["width"], a["max_cards"]
-    want = {
-        "labels/count": (np.uint16, (n,)),
-        "labels/card_id": (np.int32, (n, m)),
-        "labels/corners": (np.float32, (n, m, 4, 2)),
-        "labels/corner_visible": (np.uint8, (n, m, 4)),
-        "labels/bbox": (np.float32, (n, m, 4)),
-        "labels/bbox_full": (np.float32, (n, m, 4)),
-        "labels/visible_fraction": (np.float32, (n, m)),
+    want = {"labels/" + c["name"]: (np.dtype(c["dtype"]), column_shape(c, n, m))
+            for c in columns}
+    want.update({
         "cards/rank": (np.int32, (num_cards,)),
         "cards/weight": (np.float64, (num_cards,)),
         "done": (np.uint8, (n,)),
-    }
+    })
     if a["storage"] == "raw":
         want["images"] = (np.uint8, (n, h, w, 3))
     else:
@@ -99,8 +116,8 @@ def expected_datasets(a, num_cards):
     return want
 
 
-def check_layout(f, a):
-    problems = []
+def check_layout(f, a, columns):
+    problems = check_label_description(f, columns)
     if "config" not in f or not isinstance(f["config"], h5py.Dataset):
         problems.append("/config is missing")
     elif f["config"].dtype.kind not in ("S", "O") or f["config"].shape != ():
@@ -119,7 +136,7 @@ def check_layout(f, a):
         num_cards = d.shape[0] if num_cards is None else num_cards
         if d.shape[0] != num_cards:
             problems.append(f"/{name} has {d.shape[0]} entries, /cards/name {num_cards}")
-    for name, (dtype, shape) in expected_datasets(a, num_cards or 0).items():
+    for name, (dtype, shape) in expected_datasets(a, num_cards or 0, columns).items():
         if name not in f:
             problems.append(f"/{name} is missing")
             continue
@@ -134,7 +151,19 @@ def check_layout(f, a):
     return problems, num_cards or 0
 
 
-def check_labels(f, a, num_cards, lo, hi, written):
+def check_padding(g, columns, lo, hi, written, unused, report):
+    """Every per-slot column holds its padding in the slots past the image's count."""
+    for c in columns:
+        if c["per"] != "slot" or c["name"] == "card_id":  # card_id's own check says more
+            continue
+        values = g[c["name"]][lo:hi][written]
+        differs = (values != np.asarray(c["padding"], dtype=values.dtype))
+        if differs.ndim > 2:
+            differs = differs.reshape(differs.shape[:2] + (-1,)).any(axis=2)
+        report(f"labels/{c['name']} not {c['padding']:g} past count", unused & differs)
+
+
+def check_labels(f, a, columns, num_cards, lo, hi, written):
     """Problems of the labels of images [lo, hi) whose `written` (their /done bit) is set."""
     g = f["labels"]
     w, h, m = a["width"], a["height"], a["max_cards"]
@@ -172,11 +201,7 @@ def check_labels(f, a, num_cards, lo, hi, written):
         report(f"labels/{name} with x0 > x1 or y0 > y1", used & ((x0 > x1) | (y0 > y1)))
     report("labels/visible_fraction outside [0, 1]",
            used & ~((fraction >= 0) & (fraction <= 1)))
-    report("labels/corners not 0 past count", unused & (corners != 0).any(axis=(2, 3)))
-    report("labels/corner_visible not 0 past count", unused & (visible != 0).any(axis=2))
-    report("labels/bbox not 0 past count", unused & (bbox != 0).any(axis=2))
-    report("labels/bbox_full not 0 past count", unused & (bbox_full != 0).any(axis=2))
-    report("labels/visible_fraction not 0 past count", unused & (fraction != 0))
+    check_padding(g, columns, lo, hi, written, unused, report)
 
     if a["masks"]:
         masks = f["masks"][lo:hi][written]
@@ -228,7 +253,11 @@ def validate(path):
         if any(k not in a for k in ("num_images", "width", "height", "max_cards", "storage",
                                     "masks")):
             return problems
-        layout, num_cards = check_layout(f, a)
+        try:
+            columns = label_columns(f)
+        except ValueError as e:
+            return problems + [str(e)]
+        layout, num_cards = check_layout(f, a, columns)
         problems += layout
         if layout:
             return problems  # contents cannot be checked against the wrong shapes
@@ -242,7 +271,7 @@ def validate(path):
         for lo in range(0, n, BLOCK):
             hi = min(n, lo + BLOCK)
             written = done[lo:hi] == 1
-            problems += check_labels(f, a, num_cards, lo, hi, written)
+            problems += check_labels(f, a, columns, num_cards, lo, hi, written)
             if a["storage"] != "raw":
                 problems += check_encoded(f, a, lo, hi, written)
             if len(problems) > MAX_REPORTED:

@@ -15,6 +15,19 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
     return buf;
 }
 
+// "count, card_id [M], corners [M, 4, 2], ...": the label columns and their shape per image.
+std::string label_line(const LabelSchema& schema) {
+    std::string line;
+    for (const LabelColumn& c : schema.columns()) {
+        std::string shape = c.extent == LabelExtent::PerSlot ? "M" : "";
+        for (int a = 0; a < c.shape.rank; ++a)
+            shape += (shape.empty() ? "" : ", ") + std::to_string(c.shape.dims[a]);
+        line += (line.empty() ? "" : ", ") + std::string(c.name) + " " + type_name(c.type) +
+                (shape.empty() ? "" : " [" + shape + "]");
+    }
+    return line;
+}
+
 }  // namespace
 
 std::vector<std::string> inspect_dataset(const std::string& dataset) {
@@ -35,6 +48,7 @@ std::vector<std::string> inspect_dataset(const std::string& dataset) {
     out.push_back("completion:  " + std::to_string(finished) + "/" + std::to_string(h.num_images) +
                   " images done; complete = " +
                   (reader.complete() ? "1" : "0 (unfinished: --resume finishes it)"));
+    out.push_back("labels:      " + label_line(reader.label_schema()));
     const CardTable& cards = reader.cards();
     out.push_back("cards:       " + std::to_string(cards.names.size()) + " in the catalog");
 

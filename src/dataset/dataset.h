@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include "config/config.h"
+#include "dataset/label_schema.h"
 #include "render/labels.h"
 
 namespace cardsynth {
@@ -63,41 +64,43 @@ struct UninitializedAllocator : std::allocator<T> {
 };
 using PixelBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
 
-// One rank's share of a round: images [begin, end), possibly empty. Arrays are in image order,
-// with M slots per image padded as the contract says (card_id -1, the rest 0).
+// One rank's share of a round: images [begin, end), possibly empty. Arrays are in image order.
 struct RoundData {
     int64_t begin = 0, end = 0;
     PixelBuffer raw;                            // (end-begin) * H * W * 3, storage raw
     std::vector<std::vector<uint8_t>> encoded;  // one per image, storage jpeg or png
-    std::vector<uint16_t> count;                // per image
-    std::vector<int32_t> card_id;               // per image * M
-    std::vector<float> corners;                 // per image * M * 8
-    std::vector<uint8_t> corner_visible;        // per image * M * 4
-    std::vector<float> bbox, bbox_full;         // per image * M * 4
-    std::vector<float> visible_fraction;        // per image * M
-    PixelBuffer masks;                          // per image * H * W, when masks
+    // One buffer per column of the writer's LabelSchema, in its order: each image's entries of
+    // that column as stored, slots past the image's count holding the column's padding.
+    std::vector<std::vector<uint8_t>> labels;
+    PixelBuffer masks;  // per image * H * W, when masks
 
     int64_t images() const { return end - begin; }
 };
 
-// The label columns of a round's buffers: `images` images of `max_cards` padded slots each.
-void reset_labels(RoundData& rd, int64_t images, int max_cards);
+// The label buffers of a round: `images` images of `max_cards` padded slots each.
+void reset_labels(RoundData& rd, int64_t images, int max_cards,
+                  const LabelSchema& schema = default_label_schema());
 // Image j's labels into its slots; slots past its count keep their padding.
-void store_labels(RoundData& rd, int64_t j, int max_cards, const ImageLabels& labels);
-// Keeps the label columns of the first `images` images.
-void truncate_labels(RoundData& rd, int64_t images, int max_cards);
+void store_labels(RoundData& rd, int64_t j, int max_cards, const ImageLabels& labels,
+                  const LabelSchema& schema = default_label_schema());
+// Keeps the label buffers of the first `images` images.
+void truncate_labels(RoundData& rd, int64_t images, int max_cards,
+                     const LabelSchema& schema = default_label_schema());
 
 class DatasetWriter {
   public:
     // Creates the file at `path` (which must not exist: the caller decides about overwriting),
     // writes the root attributes, /config and /cards, and creates every dataset at full size,
     // with /done all 0 and `complete` 0. Collective.
-    static std::unique_ptr<DatasetWriter> create(MPI_Comm comm, const std::string& path,
-                                                 const DatasetHeader& header,
-                                                 const CardTable& cards);
+    // The label columns are those of `labels`, described on /labels for readers.
+    static std::unique_ptr<DatasetWriter> create(
+        MPI_Comm comm, const std::string& path, const DatasetHeader& header, const CardTable& cards,
+        const LabelSchema& labels = default_label_schema());
     // Opens an existing file to finish it (--resume). Collective. Throws DatasetError naming the
-    // file when it is not a cardsynth/1 dataset.
-    static std::unique_ptr<DatasetWriter> open(MPI_Comm comm, const std::string& path);
+    // file when it is not a cardsynth/1 dataset, or when its label columns are not `labels`
+    // (every column's type and shape is checked).
+    static std::unique_ptr<DatasetWriter> open(MPI_Comm comm, const std::string& path,
+                                               const LabelSchema& labels = default_label_schema());
     ~DatasetWriter();
 
     const DatasetHeader& header() const;

@@ -1,9 +1,12 @@
 #include "dataset/dataset_reader.h"
 
+#include <cstring>
 #include <filesystem>
 
 #include "base/error.h"
 #include "dataset/hdf5_handle.h"
+#include "dataset/header.h"
+#include "dataset/label_columns.h"
 #include "encode/encode.h"
 
 namespace cardsynth {
@@ -14,9 +17,9 @@ struct DatasetReader::Impl {
     DatasetHeader header;
     CardTable cards;
     bool complete = false;
-    std::string schema;
+    LabelSchema schema;
     h5::Dataset images, images_encoded, images_offset, images_size, done;
-    h5::Dataset count, card_id, corners, corner_visible, bbox, bbox_full, visible_fraction;
+    std::vector<h5::Dataset> labels;  // in schema order
 
     bool encoded() const { return header.storage != Storage::Raw; }
     void check_index(int64_t i) const {
@@ -36,9 +39,10 @@ struct DatasetReader::Impl {
     }
 
     ~Impl() {
-        for (h5::Dataset* d :
-             {&images, &images_encoded, &images_offset, &images_size, &done, &count, &card_id,
-              &corners, &corner_visible, &bbox, &bbox_full, &visible_fraction}) {
+        std::vector<h5::Dataset*> all{&images, &images_encoded, &images_offset, &images_size,
+                                      &done};
+        for (h5::Dataset& d : labels) all.push_back(&d);
+        for (h5::Dataset* d : all) {
             try {
                 if (d->valid()) d->close();
             } catch (const std::exception&) {
@@ -46,38 +50,26 @@ struct DatasetReader::Impl {
             }
         }
     }
+    // Image i's entries of column c, as stored.
+    std::vector<uint8_t> row(size_t c, int64_t i) const {
+        check_index(i);
+        std::vector<uint8_t> bytes(
+            static_cast<size_t>(schema[c].bytes_per_image(header.max_cards)));
+        labels[c].read_rows_raw(h5_type(schema[c].type), H5P_DEFAULT, static_cast<uint64_t>(i), 1,
+                                bytes.data());
+        return bytes;
+    }
 };
 
-DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+DatasetReader::DatasetReader(const std::string& path, const LabelSchema& labels)
+    : impl_(std::make_unique<Impl>()) {
     Impl& d = *impl_;
     d.path = path;
+    d.schema = labels;
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw DatasetError("dataset '" + path + "' not found");
     d.file = h5::File::open_read(path);
-    if (!d.file.has_attribute("schema")) {
-        throw DatasetError("'" + path + "' is not a cardsynth dataset (no schema attribute)");
-    }
-    d.schema = d.file.read_string_attribute("schema");
-    if (d.schema != kSchema) {
-        throw DatasetError("'" + path + "' has schema '" + d.schema + "', expected '" + kSchema +
-                           "'");
-    }
-    DatasetHeader& h = d.header;
-    h.seed = d.file.read_uint_attribute("seed");
-    h.num_images = d.file.read_int_attribute("num_images");
-    h.width = static_cast<int>(d.file.read_int_attribute("width"));
-    h.height = static_cast<int>(d.file.read_int_attribute("height"));
-    h.max_cards = static_cast<int>(d.file.read_int_attribute("max_cards"));
-    h.masks = d.file.read_int_attribute("masks") != 0;
-    const std::string storage = d.file.read_string_attribute("storage");
-    try {
-        h.storage = parse_storage(storage, "storage");
-    } catch (const ConfigError&) {
-        throw DatasetError("'" + path + "' has an unknown storage '" + storage + "'");
-    }
-    h.generator_version = d.file.read_string_attribute("generator_version");
-    h.created_utc = d.file.read_string_attribute("created_utc");
-    h.config_yaml = d.file.open_dataset("/config").read_scalar_string();
+    d.header = read_header(d.file);
     d.complete = d.file.read_int_attribute("complete") != 0;
 
     d.cards.names = d.file.open_dataset("/cards/name").read_strings();
@@ -93,13 +85,7 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
         d.images = d.file.open_dataset("/images");
     }
     d.done = d.file.open_dataset("/done");
-    d.count = d.file.open_dataset("/labels/count");
-    d.card_id = d.file.open_dataset("/labels/card_id");
-    d.corners = d.file.open_dataset("/labels/corners");
-    d.corner_visible = d.file.open_dataset("/labels/corner_visible");
-    d.bbox = d.file.open_dataset("/labels/bbox");
-    d.bbox_full = d.file.open_dataset("/labels/bbox_full");
-    d.visible_fraction = d.file.open_dataset("/labels/visible_fraction");
+    d.labels = open_label_columns(d.file, labels, d.header.num_images, d.header.max_cards);
 }
 
 DatasetReader::~DatasetReader() = default;
@@ -111,6 +97,9 @@ bool DatasetReader::complete() const {
     return impl_->complete;
 }
 std::string DatasetReader::schema() const {
+    return kSchema;  // read_header refuses every other
+}
+const LabelSchema& DatasetReader::label_schema() const {
     return impl_->schema;
 }
 const CardTable& DatasetReader::cards() const {
@@ -164,45 +153,37 @@ std::vector<uint8_t> DatasetReader::image_bytes(int64_t i) const {
 
 ImageLabels DatasetReader::labels(int64_t i) const {
     const Impl& d = *impl_;
-    d.check_index(i);
-    const uint64_t row = static_cast<uint64_t>(i);
-    const size_t m = static_cast<size_t>(d.header.max_cards);
     uint16_t count = 0;
-    d.count.read_rows(row, 1, &count);
-    if (count > m) {
+    const std::vector<uint8_t> count_row = d.row(d.schema.index_of("count"), i);
+    std::memcpy(&count, count_row.data(), sizeof count);
+    if (count > d.header.max_cards) {
         throw DatasetError("image " + std::to_string(i) + " of '" + d.path + "' has count " +
-                           std::to_string(count) + " over max_cards " + std::to_string(m));
+                           std::to_string(count) + " over max_cards " +
+                           std::to_string(d.header.max_cards));
     }
-    std::vector<int32_t> ids(m);
-    std::vector<float> corners(m * 8), bbox(m * 4), bbox_full(m * 4), fraction(m);
-    std::vector<uint8_t> visible(m * 4);
-    d.card_id.read_rows(row, 1, ids.data());
-    d.corners.read_rows(row, 1, corners.data());
-    d.corner_visible.read_rows(row, 1, visible.data());
-    d.bbox.read_rows(row, 1, bbox.data());
-    d.bbox_full.read_rows(row, 1, bbox_full.data());
-    d.visible_fraction.read_rows(row, 1, fraction.data());
-
     ImageLabels out;
     out.cards.resize(count);
-    for (size_t k = 0; k < count; ++k) {
-        CardLabel& c = out.cards[k];
-        c.card_id = ids[k];
-        std::copy_n(&corners[k * 8], 8, c.corners.begin());
-        std::copy_n(&visible[k * 4], 4, c.corner_visible.begin());
-        std::copy_n(&bbox[k * 4], 4, c.bbox.begin());
-        std::copy_n(&bbox_full[k * 4], 4, c.bbox_full.begin());
-        c.visible_fraction = fraction[k];
+    for (size_t c = 0; c < d.schema.size(); ++c) {
+        const LabelColumn& column = d.schema[c];
+        if (column.extent != LabelExtent::PerSlot || !column.read_slot) continue;
+        const std::vector<uint8_t> bytes = d.row(c, i);
+        for (size_t k = 0; k < count; ++k)
+            column.read_slot(bytes.data() + k * column.bytes_per_entry(), out.cards[k]);
     }
     return out;
+}
+
+std::vector<uint8_t> DatasetReader::label_bytes(const std::string& column, int64_t i) const {
+    return impl_->row(impl_->schema.index_of(column), i);
 }
 
 std::vector<int32_t> DatasetReader::all_card_ids() const {
     // Only slots that hold a card of a written image: an unfinished file has unwritten rows.
     const Impl& d = *impl_;
     const std::vector<uint8_t> done = this->done();
-    const std::vector<uint16_t> counts = d.read_all<uint16_t>(d.count);
-    const std::vector<int32_t> ids = d.read_all<int32_t>(d.card_id);
+    // open_label_columns checked both types.
+    const std::vector<uint16_t> counts = d.read_all<uint16_t>(d.labels[d.schema.index_of("count")]);
+    const std::vector<int32_t> ids = d.read_all<int32_t>(d.labels[d.schema.index_of("card_id")]);
     const size_t m = static_cast<size_t>(d.header.max_cards);
     std::vector<int32_t> out;
     for (size_t i = 0; i < done.size(); ++i) {

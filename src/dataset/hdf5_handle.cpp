@@ -41,6 +41,12 @@ std::string in(const std::string& object, const std::string& file) {
     return "'" + object + "' in '" + file + "'";
 }
 
+// An attribute as messages name it: of the root by its name alone, else as object:name.
+std::string attribute_in(const std::string& object, const std::string& name,
+                         const std::string& file) {
+    return in(object == "." ? name : object + ":" + name, file);
+}
+
 std::string cause_text(uint32_t cause) {
     struct Named {
         uint32_t bit;
@@ -232,6 +238,22 @@ void Dataset::read_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t
                  what);
 }
 
+std::string Dataset::type_name() const {
+    const std::string what = "cannot read the type of " + in(name_, file_);
+    Handle type(check(H5Dget_type(id_.get()), what));
+    const H5T_class_t cls = H5Tget_class(type.get());
+    const size_t bits = H5Tget_size(type.get()) * 8;
+    if (cls == H5T_INTEGER) {
+        const H5T_sign_t sign = H5Tget_sign(type.get());
+        if (sign < 0) fail(what);
+        return (sign == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+    }
+    if (cls == H5T_FLOAT) return "float" + std::to_string(bits);
+    if (cls == H5T_STRING) return "string";
+    if (cls < 0) fail(what);
+    return "HDF5 type class " + std::to_string(static_cast<int>(cls));
+}
+
 void Dataset::write_strings(const Transfer& xfer, const std::vector<std::string>& values,
                             bool write) {
     const std::string what = "cannot write dataset " + in(name_, file_);
@@ -397,19 +419,29 @@ Dataset File::open_dataset(const std::string& name) const {
 }
 
 bool File::has_attribute(const std::string& name) const {
-    htri_t found = H5Aexists(id_.get(), name.c_str());
-    if (found < 0) fail("cannot look for attribute " + in(name, path_));
+    return has_attribute_of(".", name);
+}
+
+bool File::has_attribute_of(const std::string& object, const std::string& name) const {
+    htri_t found = H5Aexists_by_name(id_.get(), object.c_str(), name.c_str(), H5P_DEFAULT);
+    if (found < 0) fail("cannot look for attribute " + attribute_in(object, name, path_));
     return found > 0;
 }
 
 void File::write_attribute(const std::string& name, const std::string& value) {
-    const std::string what = "cannot write attribute " + in(name, path_);
+    write_attribute_of(".", name, value);
+}
+
+void File::write_attribute_of(const std::string& object, const std::string& name,
+                              const std::string& value) {
+    const std::string what = "cannot write attribute " + attribute_in(object, name, path_);
     Handle type = string_type(value.size() + 1);
-    if (has_attribute(name)) check_status(H5Adelete(id_.get(), name.c_str()), what);
+    if (has_attribute_of(object, name))
+        check_status(H5Adelete_by_name(id_.get(), object.c_str(), name.c_str(), H5P_DEFAULT), what);
     Handle space(check(H5Screate(H5S_SCALAR), what));
-    Handle attr(check(
-        H5Acreate2(id_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-        what));
+    Handle attr(check(H5Acreate_by_name(id_.get(), object.c_str(), name.c_str(), type.get(),
+                                        space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      what));
     std::vector<char> buffer(value.begin(), value.end());
     buffer.push_back('\0');
     check_status(H5Awrite(attr.get(), type.get(), buffer.data()), what);
@@ -430,12 +462,19 @@ void File::write_attribute_raw(const std::string& name, hid_t type, const void* 
 }
 
 std::string File::read_string_attribute(const std::string& name) const {
-    const std::string what = "cannot read attribute " + in(name, path_);
-    if (!has_attribute(name)) throw DatasetError("attribute " + in(name, path_) + " is missing");
-    Handle attr(check(H5Aopen(id_.get(), name.c_str(), H5P_DEFAULT), what));
+    return read_string_attribute_of(".", name);
+}
+
+std::string File::read_string_attribute_of(const std::string& object,
+                                           const std::string& name) const {
+    const std::string where = attribute_in(object, name, path_);
+    const std::string what = "cannot read attribute " + where;
+    if (!has_attribute_of(object, name)) throw DatasetError("attribute " + where + " is missing");
+    Handle attr(check(
+        H5Aopen_by_name(id_.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), what));
     Handle type(check(H5Aget_type(attr.get()), what));
     if (H5Tget_class(type.get()) != H5T_STRING)
-        throw DatasetError("attribute " + in(name, path_) + " is not a string");
+        throw DatasetError("attribute " + where + " is not a string");
     if (H5Tis_variable_str(type.get()) > 0) {
         char* text = nullptr;
         check_status(H5Aread(attr.get(), type.get(), &text), what);

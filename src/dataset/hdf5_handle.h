@@ -124,6 +124,13 @@ class Dataset {
     void read_rows(uint64_t begin, uint64_t rows, T* data, const Transfer* xfer = nullptr) const {
         read_rows_raw(native_type<T>(), xfer ? xfer->get() : H5P_DEFAULT, begin, rows, data);
     }
+    // The same, with the memory type given (a type chosen at run time, such as a label column's).
+    void write_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t rows,
+                        const void* data);
+    void read_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t rows, void* data) const;
+    // The stored element type as numpy names it ("uint16", "float32", ...); for a type numpy has
+    // no plain name for, a description of it.
+    std::string type_name() const;
     // Fixed-length strings, whole dataset. `write_strings` on a rank with `write` false selects
     // nothing (only one rank needs to carry the data of a collective write).
     void write_strings(const Transfer& xfer, const std::vector<std::string>& values, bool write);
@@ -135,10 +142,6 @@ class Dataset {
     void close();
 
   private:
-    void write_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t rows,
-                        const void* data);
-    void read_rows_raw(hid_t mem_type, hid_t xfer, uint64_t begin, uint64_t rows, void* data) const;
-
     Handle id_;
     std::string name_;
     std::string file_;
@@ -175,6 +178,11 @@ class File {
     // Any integer attribute, converted by HDF5 to int64.
     int64_t read_int_attribute(const std::string& name) const;
     uint64_t read_uint_attribute(const std::string& name) const;
+    // String attributes of another object of the file (a group or dataset, by path).
+    bool has_attribute_of(const std::string& object, const std::string& name) const;
+    void write_attribute_of(const std::string& object, const std::string& name,
+                            const std::string& value);
+    std::string read_string_attribute_of(const std::string& object, const std::string& name) const;
 
     void flush();
     // Closes the file; every dataset of it must be closed first.

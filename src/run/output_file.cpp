@@ -7,15 +7,15 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/text.h"
 
 namespace fs = std::filesystem;
 
 namespace cardsynth {
 namespace {
 
-// Per label slot: card_id (int32), corners (4 x 2 float32), corner_visible (4 x uint8), bbox and
-// bbox_full (4 float32 each), visible_fraction (float32).
-constexpr int64_t kLabelBytesPerSlot = 4 + 8 * 4 + 4 * 1 + 2 * 4 * 4 + 4;
+// Per label slot: the per-slot columns of the label table, so that a new column counts here too.
+constexpr int64_t kLabelBytesPerSlot = kCardsynth1LabelBytesPerSlot;
 // Per image: its count (uint16), its /done flag (uint8), its offset and size (uint64 each).
 constexpr int64_t kIndexBytesPerImage = 2 + 1 + 2 * 8;
 static_assert(kLabelBytesPerSlot == 76, "the label columns of docs/FORMAT.md");
@@ -24,9 +24,7 @@ std::string human_bytes(double b) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
     while (b >= 1024 && u < 4) b /= 1024, ++u;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
-    return buf;
+    return format("%.1f %s", b, units[u]);
 }
 
 // Free bytes in the output's directory, which it names in `dir`; negative when it cannot be told.
@@ -92,7 +90,7 @@ OutputFile::OutputFile(const Config& config, bool resume, const MpiContext& mpi)
     mpi.agree([&] {
         if (mpi.root()) action = static_cast<int>(check_path(resume));
     });
-    MPI_Bcast(&action, 1, MPI_INT, 0, mpi.comm());
+    check_mpi(MPI_Bcast(&action, 1, MPI_INT, 0, mpi.comm()), "MPI_Bcast of the output decision");
     action_ = static_cast<Action>(action);
     if (resume && action_ == Action::Create)
         log::info("[output] no '" + partial_ + "' to resume: starting it");

@@ -24,8 +24,6 @@ import traceback
 SKIP = 77
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 75
 
-LABEL_ARRAYS = ("count", "card_id", "corners", "corner_visible", "bbox", "bbox_full",
-                "visible_fraction")
 
 
 # ----------------------------------------------------------------------------- environment
@@ -41,6 +39,8 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 try:
     import h5py  # noqa: E402
     import numpy as np  # noqa: E402
+
+    import cardsynth_reader  # noqa: E402
 except ImportError as e:  # the skip reason is printed when a test starts
     h5py = None
     _IMPORT_ERROR = str(e)
@@ -319,7 +319,8 @@ def image_hashes(path):
         n = int(f.attrs["num_images"])
         done = f["done"][()]
         check(bool(np.all(done == 1)), f"'{path}': /done has {int(np.sum(done == 0))} zeros")
-        labels = {name: f["labels/" + name][()] for name in LABEL_ARRAYS}
+        columns = [c["name"] for c in cardsynth_reader.label_columns(f)]
+        labels = {name: f["labels/" + name][()] for name in columns}
         masks = f["masks"] if "masks" in f else None
         if "images" in f:
             images = f["images"]
@@ -333,7 +334,7 @@ def image_hashes(path):
             h = hashlib.sha256(stored(i))
             if masks is not None:
                 h.update(masks[i].tobytes())
-            for name in LABEL_ARRAYS:
+            for name in columns:
                 h.update(name.encode())
                 h.update(np.ascontiguousarray(labels[name][i]).tobytes())
             hashes.append(h.hexdigest())

@@ -26,7 +26,6 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 import cardsynth_reader  # noqa: E402
 import validate_dataset  # noqa: E402
 
-LABEL_ARRAYS = ("count",) + cardsynth_reader.LABEL_ARRAYS
 # Attributes that must agree between two runs of the same content (not created_utc).
 CONTENT_ATTRS = ("schema", "seed", "num_images", "width", "height", "max_cards", "storage",
                  "masks", "channel_order", "complete")
@@ -139,7 +138,8 @@ def image_hashes(path):
 def labels(path):
     """path -> numpy array of every /labels array, whole."""
     with h5py.File(path, "r") as f:
-        return {name: f["labels/" + name][()] for name in LABEL_ARRAYS}
+        return {c["name"]: f["labels/" + c["name"]][()]
+                for c in cardsynth_reader.label_columns(f)}
 
 
 def attrs(path):
@@ -160,7 +160,10 @@ def dataset_differences(a, b, limit=5):
         for name in ("cards/name", "cards/source", "cards/rank", "cards/weight"):
             if not np.array_equal(fa[name][()], fb[name][()]):
                 found.append(f"/{name} differs")
-        for name in LABEL_ARRAYS:
+        names = [c["name"] for c in cardsynth_reader.label_columns(fa)]
+        if names != [c["name"] for c in cardsynth_reader.label_columns(fb)]:
+            found.append("the label columns differ")
+        for name in names:
             x, y = fa["labels/" + name][()], fb["labels/" + name][()]
             if x.shape != y.shape:
                 found.append(f"/labels/{name}: shapes {x.shape} vs {y.shape}")

@@ -1,13 +1,13 @@
 // The dataset writer under MPI: every rank writes its share of each round into one file through
 // collective parallel HDF5 (some ranks with nothing to write), then rank 0 reads the file back
 // and checks every byte. Run with --order decl: all ranks must enter the same collective calls.
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -119,10 +119,18 @@ std::vector<uint8_t> png(int64_t i) {
     return out;
 }
 
-RoundData make_round(const DatasetHeader& h, int64_t begin, int64_t end) {
+ImageLabels labels_of(int64_t i) {
+    ImageLabels l;
+    for (int k = 0; k < count_of(i); ++k) l.cards.push_back(label(i, k));
+    return l;
+}
+
+RoundData make_round(const DatasetHeader& h, int64_t begin, int64_t end,
+                     const LabelSchema& schema = default_label_schema()) {
     RoundData r;
     r.begin = begin;
     r.end = end;
+    reset_labels(r, end - begin, kM, schema);
     for (int64_t i = begin; i < end; ++i) {
         if (h.storage == Storage::Raw) {
             cv::Mat f = frame(i);
@@ -136,29 +144,20 @@ RoundData make_round(const DatasetHeader& h, int64_t begin, int64_t end) {
             for (int p = 0; p < kH * kW; ++p)
                 r.masks.push_back(static_cast<uint8_t>((p + i) % (count_of(i) + 1)));
         }
-        r.count.push_back(static_cast<uint16_t>(count_of(i)));
-        for (int k = 0; k < kM; ++k) {
-            CardLabel c = k < count_of(i) ? label(i, k) : CardLabel{};
-            r.card_id.push_back(k < count_of(i) ? c.card_id : -1);
-            r.corners.insert(r.corners.end(), c.corners.begin(), c.corners.end());
-            r.corner_visible.insert(r.corner_visible.end(), c.corner_visible.begin(),
-                                    c.corner_visible.end());
-            r.bbox.insert(r.bbox.end(), c.bbox.begin(), c.bbox.end());
-            r.bbox_full.insert(r.bbox_full.end(), c.bbox_full.begin(), c.bbox_full.end());
-            r.visible_fraction.push_back(c.visible_fraction);
-        }
+        store_labels(r, i - begin, kM, labels_of(i), schema);
     }
     return r;
 }
 
 // Images [lo, hi) split over the ranks, except `idle`, which gets an empty share.
-RoundData my_share(const DatasetHeader& h, int64_t lo, int64_t hi, int idle = -1) {
+RoundData my_share(const DatasetHeader& h, int64_t lo, int64_t hi, int idle = -1,
+                   const LabelSchema& schema = default_label_schema()) {
     if (ranks() == 1) idle = -1;
-    if (rank() == idle) return make_round(h, lo, lo);
+    if (rank() == idle) return make_round(h, lo, lo, schema);
     const int sharing = ranks() - (idle >= 0 ? 1 : 0);
     const int me = rank() - (idle >= 0 && rank() > idle ? 1 : 0);
     const int64_t n = hi - lo;
-    return make_round(h, lo + n * me / sharing, lo + n * (me + 1) / sharing);
+    return make_round(h, lo + n * me / sharing, lo + n * (me + 1) / sharing, schema);
 }
 
 void write_checked(DatasetWriter& w, const RoundData& mine) {
@@ -245,6 +244,30 @@ std::vector<uint8_t> expected_done(int64_t upto) {
     std::vector<uint8_t> done(kN, 0);
     for (int64_t i = 0; i < upto; ++i) done[i] = 1;
     return done;
+}
+
+// A column of this test's own, to show that a schema grows by one row: the centre of the
+// card's visible box, padded with -1.
+void fill_bbox_center(const CardLabel& c, void* out) {
+    const float centre[2] = {(c.bbox[0] + c.bbox[2]) / 2, (c.bbox[1] + c.bbox[3]) / 2};
+    std::memcpy(out, centre, sizeof centre);
+}
+
+LabelSchema with_bbox_center() {
+    std::vector<LabelColumn> columns = default_label_schema().columns();
+    columns.push_back({"bbox_center",
+                       ElementType::Float32,
+                       LabelExtent::PerSlot,
+                       {1, {2}},
+                       -1,
+                       &fill_bbox_center});
+    return LabelSchema(columns);
+}
+
+std::vector<float> floats(const std::vector<uint8_t>& bytes) {
+    std::vector<float> out(bytes.size() / sizeof(float));
+    std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+    return out;
 }
 
 }  // namespace
@@ -395,7 +418,7 @@ TEST_CASE("a malformed round throws on every rank instead of hanging", "[dataset
     const DatasetHeader header = make_header(Storage::Raw, false);
     auto writer = DatasetWriter::create(MPI_COMM_WORLD, path, header, make_cards());
     RoundData mine = my_share(header, 0, kN);
-    if (rank() == ranks() - 1) mine.count.push_back(1);
+    if (rank() == ranks() - 1) mine.labels[0].push_back(1);
     CHECK_THROWS_AS(writer->write_round(mine), DatasetError);
     // The file is still usable afterwards.
     write_checked(*writer, my_share(header, 0, kN));
@@ -404,12 +427,74 @@ TEST_CASE("a malformed round throws on every rank instead of hanging", "[dataset
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
-int main(int argc, char** argv) {
-    int provided = 0;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    int result = Catch::Session().run(argc, argv);
-    int worst = 0;
-    MPI_Allreduce(&result, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    MPI_Finalize();
-    return worst;
+TEST_CASE("a column added to the schema is written, described, read back and validated",
+          "[dataset][mpi]") {
+    const std::string path = shared_path("extra_column");
+    const DatasetHeader header = make_header(Storage::Png, false);
+    const LabelSchema schema = with_bbox_center();
+    auto writer = DatasetWriter::create(MPI_COMM_WORLD, path, header, make_cards(), schema);
+    write_checked(*writer, my_share(header, 0, 4, -1, schema));
+    writer->close();
+    // Resuming must fill every column of the file: a writer without the extra one is refused.
+    CHECK_THROWS_WITH(DatasetWriter::open(MPI_COMM_WORLD, path),
+                      Contains(path) && Contains("bbox_center"));
+    writer = DatasetWriter::open(MPI_COMM_WORLD, path, schema);
+    write_checked(*writer, my_share(header, 4, kN, 0, schema));
+    writer->finish();
+
+    if (rank() == 0) {
+        DatasetReader reader(path, schema);
+        CHECK(reader.complete());
+        check_contents(reader, kN);
+        for (int64_t i = 0; i < kN; ++i) {
+            INFO("image " << i);
+            std::vector<float> want(2 * kM, -1.0f);
+            for (int k = 0; k < count_of(i); ++k) {
+                const CardLabel c = label(i, k);
+                want[2 * k] = (c.bbox[0] + c.bbox[2]) / 2;
+                want[2 * k + 1] = (c.bbox[1] + c.bbox[3]) / 2;
+            }
+            CHECK(floats(reader.label_bytes("bbox_center", i)) == want);
+        }
+        const std::string described =
+            h5::File::open_read(path).read_string_attribute_of("/labels", "columns");
+        CHECK_THAT(described, Contains(R"({"name": "bbox_center", "dtype": "float32", )"
+                                       R"("per": "slot", "shape": [2], "padding": -1})"));
+        // Readers of the default columns still read the file, and so does the validator.
+        check_contents(DatasetReader(path), kN);
+        CHECK(validate(path) == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_CASE("a label column of another type or shape is refused by name", "[dataset][mpi]") {
+    const DatasetHeader header = make_header(Storage::Raw, false);
+    // The cardsynth/1 columns with `name` changed by `change`.
+    auto changed = [](const char* name, void (*change)(LabelColumn&)) {
+        std::vector<LabelColumn> columns = default_label_schema().columns();
+        change(columns[default_label_schema().index_of(name)]);
+        return LabelSchema(columns);
+    };
+    const LabelSchema byte_fraction = changed("visible_fraction", [](LabelColumn& c) {
+        c.type = ElementType::UInt8;
+        c.fill_slot = [](const CardLabel&, void* out) { *static_cast<uint8_t*>(out) = 1; };
+    });
+    const LabelSchema flat_corners = changed("corners", [](LabelColumn& c) {
+        c.shape = EntryShape{1, {8}};
+    });
+    const std::string type_path = shared_path("wrong_type"),
+                      shape_path = shared_path("wrong_shape");
+    DatasetWriter::create(MPI_COMM_WORLD, type_path, header, make_cards(), byte_fraction)->close();
+    DatasetWriter::create(MPI_COMM_WORLD, shape_path, header, make_cards(), flat_corners)->close();
+    CHECK_THROWS_WITH(DatasetWriter::open(MPI_COMM_WORLD, type_path), Contains(type_path));
+    CHECK_THROWS_WITH(DatasetWriter::open(MPI_COMM_WORLD, shape_path), Contains(shape_path));
+    if (rank() == 0) {
+        CHECK_THROWS_WITH(DatasetReader(type_path),
+                          Contains("'/labels/visible_fraction' in '" + type_path) &&
+                              Contains("is uint8, expected float32"));
+        CHECK_THROWS_WITH(DatasetReader(shape_path),
+                          Contains("'/labels/corners' in '" + shape_path) &&
+                              Contains("[10, 3, 8], expected [10, 3, 4, 2]"));
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
 }

@@ -1,7 +1,6 @@
 // MpiContext under MPI: a failed MPI call is reported with MPI's own text and the operation, not
 // ignored, and a step that fails on one rank fails on all with that rank's message and exit code.
 // Run with --order decl: all ranks must enter the same collective calls.
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -102,9 +101,4 @@ TEST_CASE("agree reports the lowest failing rank, whatever was thrown") {
     } catch (int) {
         REQUIRE(mpi.rank() == 0);
     }
-}
-
-int main(int argc, char** argv) {
-    MpiSession session(&argc, &argv);
-    return Catch::Session().run(argc, argv);
 }
