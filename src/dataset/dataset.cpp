@@ -89,6 +89,8 @@ struct DatasetWriter::Impl {
     hsize_t w() const { return static_cast<hsize_t>(header.width); }
 
     void open_datasets();
+    std::string check_round(const RoundData& mine) const;
+    void write_encoded(const RoundData& mine, uint64_t begin, uint64_t k);
     void note(const h5::Dataset& d) {
         if (!not_collective.empty()) return;
         std::string why = xfer.no_collective_cause();
@@ -260,70 +262,14 @@ std::vector<uint8_t> DatasetWriter::read_done() {
 
 void DatasetWriter::write_round(const RoundData& mine) {
     Impl& d = *impl_;
-    const uint64_t k = static_cast<uint64_t>(std::max<int64_t>(mine.images(), 0));
-    const uint64_t m = d.m(), pixels = d.h() * d.w();
-    {
-        std::string problem;
-        auto expect = [&](const char* what, size_t got, uint64_t want) {
-            if (problem.empty() && got != want) {
-                problem = "write_round on rank " + std::to_string(d.rank) + ": " + what +
-                          " holds " + std::to_string(got) + " values, expected " +
-                          std::to_string(want);
-            }
-        };
-        if (mine.begin < 0 || mine.end < mine.begin || mine.end > d.header.num_images) {
-            problem = "write_round on rank " + std::to_string(d.rank) + ": images [" +
-                      std::to_string(mine.begin) + ", " + std::to_string(mine.end) +
-                      ") outside [0, " + std::to_string(d.header.num_images) + ")";
-        }
-        if (d.encoded()) {
-            expect("encoded", mine.encoded.size(), k);
-        } else {
-            expect("raw", mine.raw.size(), k * pixels * 3);
-        }
-        if (d.header.masks) expect("masks", mine.masks.size(), k * pixels);
-        // An empty share may leave its label buffers out altogether.
-        if (k || !mine.labels.empty()) {
-            expect("labels", mine.labels.size(), d.schema.size());
-            for (size_t c = 0; c < d.schema.size() && c < mine.labels.size(); ++c)
-                expect(d.schema[c].name, mine.labels[c].size(),
-                       k * d.schema[c].bytes_per_image(static_cast<int64_t>(m)));
-        }
-        agree_or_throw(d.comm, problem);
-    }
-
+    agree_or_throw(d.comm, d.check_round(mine));
     d.not_collective.clear();
+    const uint64_t k = static_cast<uint64_t>(std::max<int64_t>(mine.images(), 0));
     const uint64_t begin = k ? static_cast<uint64_t>(mine.begin) : 0;
-    if (d.encoded()) {
-        // Every rank learns every rank's byte count, so all compute the same new extent (a
-        // collective argument) and each its own place in it, with no coordinator involved.
-        uint64_t my_bytes = 0;
-        for (const auto& bytes : mine.encoded) my_bytes += bytes.size();
-        std::vector<uint64_t> all(static_cast<size_t>(d.ranks));
-        check_mpi(MPI_Allgather(&my_bytes, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, d.comm),
-                  "MPI_Allgather of the round's encoded bytes per rank");
-        const uint64_t base =
-            d.encoded_total + std::accumulate(all.begin(), all.begin() + d.rank, uint64_t{0});
-        const uint64_t total =
-            d.encoded_total + std::accumulate(all.begin(), all.end(), uint64_t{0});
-        if (total != d.encoded_total) d.images_encoded.set_extent({total});
-
-        std::vector<uint8_t>& bytes = d.round_bytes;
-        bytes.clear();
-        bytes.reserve(my_bytes);
-        std::vector<uint64_t> offsets(k), sizes(k);
-        for (uint64_t i = 0; i < k; ++i) {
-            offsets[i] = base + bytes.size();
-            sizes[i] = mine.encoded[i].size();
-            bytes.insert(bytes.end(), mine.encoded[i].begin(), mine.encoded[i].end());
-        }
-        d.write(d.images_encoded, base, my_bytes, bytes);
-        d.write(d.images_offset, begin, k, offsets);
-        d.write(d.images_size, begin, k, sizes);
-        d.encoded_total = total;
-    } else {
+    if (d.encoded())
+        d.write_encoded(mine, begin, k);
+    else
         d.write(d.images, begin, k, mine.raw);
-    }
     if (d.header.masks) d.write(d.masks, begin, k, mine.masks);
     for (size_t c = 0; c < d.labels.size(); ++c) {
         const uint8_t* bytes = k ? mine.labels[c].data() : nullptr;
@@ -334,6 +280,64 @@ void DatasetWriter::write_round(const RoundData& mine) {
     d.file.flush();
     d.write(d.done, begin, k, std::vector<uint8_t>(k, 1));
     d.file.flush();
+}
+
+// What is wrong with this rank's share of a round ("" when nothing): its range, and each buffer's
+// size against the header and the label schema.
+std::string DatasetWriter::Impl::check_round(const RoundData& mine) const {
+    const uint64_t k = static_cast<uint64_t>(std::max<int64_t>(mine.images(), 0));
+    const std::string where = "write_round on rank " + std::to_string(rank) + ": ";
+    if (mine.begin < 0 || mine.end < mine.begin || mine.end > header.num_images)
+        return where + "images [" + std::to_string(mine.begin) + ", " + std::to_string(mine.end) +
+               ") outside [0, " + std::to_string(header.num_images) + ")";
+    std::string problem;
+    auto expect = [&](const char* what, size_t got, uint64_t want) {
+        if (problem.empty() && got != want)
+            problem = where + what + " holds " + std::to_string(got) + " values, expected " +
+                      std::to_string(want);
+    };
+    const uint64_t pixels = h() * w();
+    if (encoded())
+        expect("encoded", mine.encoded.size(), k);
+    else
+        expect("raw", mine.raw.size(), k * pixels * 3);
+    if (header.masks) expect("masks", mine.masks.size(), k * pixels);
+    // An empty share may leave its label buffers out altogether.
+    if (k || !mine.labels.empty()) {
+        expect("labels", mine.labels.size(), schema.size());
+        for (size_t c = 0; c < schema.size() && c < mine.labels.size(); ++c)
+            expect(schema[c].name, mine.labels[c].size(),
+                   k * schema[c].bytes_per_image(static_cast<int64_t>(m())));
+    }
+    return problem;
+}
+
+// The round's encoded images, end to end after what earlier rounds wrote. Every rank learns
+// every rank's byte count, so all compute the same new extent (a collective argument) and each
+// its own place in it, with no coordinator involved.
+void DatasetWriter::Impl::write_encoded(const RoundData& mine, uint64_t begin, uint64_t k) {
+    uint64_t my_bytes = 0;
+    for (const auto& bytes : mine.encoded) my_bytes += bytes.size();
+    std::vector<uint64_t> all(static_cast<size_t>(ranks));
+    check_mpi(MPI_Allgather(&my_bytes, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm),
+              "MPI_Allgather of the round's encoded bytes per rank");
+    const uint64_t base =
+        encoded_total + std::accumulate(all.begin(), all.begin() + rank, uint64_t{0});
+    const uint64_t total = encoded_total + std::accumulate(all.begin(), all.end(), uint64_t{0});
+    if (total != encoded_total) images_encoded.set_extent({total});
+
+    round_bytes.clear();
+    round_bytes.reserve(my_bytes);
+    std::vector<uint64_t> offsets(k), sizes(k);
+    for (uint64_t i = 0; i < k; ++i) {
+        offsets[i] = base + round_bytes.size();
+        sizes[i] = mine.encoded[i].size();
+        round_bytes.insert(round_bytes.end(), mine.encoded[i].begin(), mine.encoded[i].end());
+    }
+    write(images_encoded, base, my_bytes, round_bytes);
+    write(images_offset, begin, k, offsets);
+    write(images_size, begin, k, sizes);
+    encoded_total = total;
 }
 
 void DatasetWriter::finish() {
