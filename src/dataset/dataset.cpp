@@ -88,6 +88,15 @@ struct DatasetWriter::Impl {
     hsize_t h() const { return static_cast<hsize_t>(header.height); }
     hsize_t w() const { return static_cast<hsize_t>(header.width); }
 
+    // A writer's state on this rank, before its file is created or opened.
+    static std::unique_ptr<Impl> make(MPI_Comm comm, const LabelSchema& schema) {
+        auto impl = std::make_unique<Impl>();
+        impl->comm = comm;
+        impl->rank = comm_rank(comm);
+        impl->ranks = comm_size(comm);
+        impl->schema = schema;
+        return impl;
+    }
     void open_datasets();
     std::string check_round(const RoundData& mine) const;
     void write_encoded(const RoundData& mine, uint64_t begin, uint64_t k);
@@ -201,11 +210,7 @@ std::unique_ptr<DatasetWriter> DatasetWriter::create(MPI_Comm comm, const std::s
                                                      const DatasetHeader& header_in,
                                                      const CardTable& cards,
                                                      const LabelSchema& labels) {
-    auto impl = std::make_unique<Impl>();
-    impl->comm = comm;
-    impl->rank = comm_rank(comm);
-    impl->ranks = comm_size(comm);
-    impl->schema = labels;
+    auto impl = Impl::make(comm, labels);
     DatasetHeader& header = impl->header;
     header = header_in;
     if (header.created_utc.empty() && impl->rank == 0) header.created_utc = utc_now();
@@ -237,11 +242,7 @@ std::unique_ptr<DatasetWriter> DatasetWriter::create(MPI_Comm comm, const std::s
 
 std::unique_ptr<DatasetWriter> DatasetWriter::open(MPI_Comm comm, const std::string& path,
                                                    const LabelSchema& labels) {
-    auto impl = std::make_unique<Impl>();
-    impl->comm = comm;
-    impl->rank = comm_rank(comm);
-    impl->ranks = comm_size(comm);
-    impl->schema = labels;
+    auto impl = Impl::make(comm, labels);
     impl->file = h5::File::open_parallel(comm, path);
     impl->header = read_header(impl->file);
     check_same_columns(impl->file, labels);
