@@ -9,12 +9,12 @@
 #include <opencv2/core.hpp>
 
 #include "base/log.h"
+#include "base/progress.h"
 #include "catalog/catalog.h"
 #include "render/render.h"
 #include "run/coordinator.h"
 #include "run/image_maker.h"
 #include "run/output_file.h"
-#include "run/progress.h"
 #include "run/round_pipeline.h"
 #include "run/signals.h"
 #include "run/summary.h"

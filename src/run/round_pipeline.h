@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/progress.h"
 #include "dataset/dataset.h"
+#include "mpi/mpi_context.h"
 #include "run/coordinator.h"
 #include "run/image_maker.h"
-#include "mpi/mpi_context.h"
 #include "run/output_file.h"
-#include "run/progress.h"
 #include "run/stage_times.h"
 #include "run/worker_thread.h"
 
