@@ -1,5 +1,6 @@
-// The cardsynth command line: info, generate, preview, inspect. Errors are exceptions inside;
-// here they become one line on stderr and an exit code (under MPI, every rank agrees on it).
+// The cardsynth command line: info, generate, preview, inspect, export. Errors are exceptions
+// inside; here they become one line on stderr and an exit code (under MPI, every rank agrees on
+// it).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -14,6 +15,8 @@
 #include "commands/inspect.h"
 #include "commands/preview.h"
 #include "config/config.h"
+#include "export/export.h"
+#include "export/formats.h"
 #include "mpi/mpi_context.h"
 #include "run/generate.h"
 #include "system/system.h"
@@ -48,7 +51,7 @@ void add_generate_flags(CLI::App& app, GenerateFlags& f) {
     app.add_option("--seed", f.seed, "Seed of every random draw (seed)");
     app.add_option("--threads", f.threads,
                    "auto (node cores / ranks on the node; OMP_NUM_THREADS when set), conservative "
-                   "(the seed's table, leaving room for training), or N (threads)");
+                   "(the legacy scripts' table, leaving room for training), or N (threads)");
     app.add_option("--device", f.device, "auto | cpu | cuda (device)");
     app.add_option("-o,--out", f.out,
                    "Output HDF5 file (output.path); written as OUT.partial until complete");
@@ -158,7 +161,8 @@ struct CommandLine {
     int preview_count = 6;
     int64_t preview_start = 0;
     std::string inspect_file;
-    CLI::App *info = nullptr, *gen = nullptr, *prev = nullptr, *insp = nullptr;
+    ExportOptions ex;
+    CLI::App *info = nullptr, *gen = nullptr, *prev = nullptr, *insp = nullptr, *exp = nullptr;
 
     CommandLine() {
         app.set_version_flag("--version", std::string("cardsynth ") + CARDSYNTH_VERSION);
@@ -180,6 +184,29 @@ struct CommandLine {
         insp = app.add_subcommand(
             "inspect", "Describe a dataset: schema, counts, storage, completion, popularity");
         insp->add_option("FILE", inspect_file, "Dataset file")->required();
+        exp = app.add_subcommand("export",
+                                 "Write a finished dataset as YOLO or COCO training directories");
+        add_export_options(*exp, ex);
+    }
+
+    static void add_export_options(CLI::App& app, ExportOptions& o) {
+        app.add_option("FILE", o.file, "Dataset file (complete)")->required();
+        app.add_option("--format", o.format, "One of: " + formats_help())->required();
+        app.add_option("--out", o.out, "Output directory")->required();
+        app.add_option("--split", o.split,
+                       "NAME=FRACTION,... from train, val, test; fractions sum to 1")
+            ->capture_default_str();
+        app.add_option("--classes", o.classes, "card (one class) or name (one per catalog card)")
+            ->capture_default_str();
+        app.add_option(
+            "--min-visible", o.min_visible,
+            "Leave out cards seen less than this (default: the file's scene.min_visible)");
+        app.add_option("--threads", o.threads, "auto (the usable cores) or N")
+            ->capture_default_str();
+        app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality of raw frames, 1..100")
+            ->capture_default_str();
+        app.add_flag("--overwrite", o.overwrite, "Replace an earlier export in a non-empty --out");
+        app.add_flag("--quiet", o.quiet, "No progress lines");
     }
 };
 
@@ -215,6 +242,10 @@ int run_command(int argc, char** argv, const MpiContext& mpi) {
         mpi.agree([&] {
             if (!mpi.root()) return;
             for (const std::string& line : inspect_dataset(cl.inspect_file)) log::info(line);
+        });
+    } else if (*cl.exp) {
+        mpi.agree([&] {
+            if (mpi.root()) run_export(cl.ex);
         });
     }
     return kExitOk;
