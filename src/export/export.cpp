@@ -61,8 +61,8 @@ void check_options(ExportJob& job) {
     if (o.classes != "card" && o.classes != "name")
         throw ConfigError("--classes: expected card or name, got '" + o.classes + "'");
     job.class_per_card = o.classes == "name";
-    if (o.min_visible > 1)
-        throw ConfigError(format("--min-visible: expected 0..1, got %g", o.min_visible));
+    if (o.min_visible && !(*o.min_visible >= 0 && *o.min_visible <= 1))
+        throw ConfigError(format("--min-visible: expected 0..1, got %g", *o.min_visible));
     if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
         throw ConfigError(format("--jpeg-quality: expected 1..100, got %d", o.jpeg_quality));
     job.threads = parse_threads(o.threads);
@@ -87,8 +87,9 @@ void open_dataset(ExportJob& job) {
                          "--resume`");
     const DatasetHeader& h = job.reader->header();
     job.extension = h.storage == Storage::Png ? "png" : "jpg";
-    job.min_visible = job.options.min_visible;
-    if (job.min_visible < 0) {
+    if (job.options.min_visible) {
+        job.min_visible = *job.options.min_visible;
+    } else {
         Config stored;
         apply_yaml(stored, h.config_yaml, "'" + file + "' /config");
         job.min_visible = stored.scene.min_visible;
@@ -229,7 +230,13 @@ void write_data_yaml(const ExportJob& job) {
     std::string yaml =
         "# cardsynth export of " + quoted(job.options.file) + ", format " + job.format->name + "\n";
     yaml += "path: " + quoted(job.out.string()) + "\n";
-    for (const SplitPart& s : job.splits) yaml += s.name + ": images/" + s.name + "\n";
+    bool has_val = false;
+    for (const SplitPart& s : job.splits) {
+        yaml += s.name + ": images/" + s.name + "\n";
+        has_val = has_val || s.name == "val";
+    }
+    // Ultralytics refuses a data.yaml without `val`; with no val split it validates on train.
+    if (!has_val) yaml += "val: images/" + job.splits.front().name + "\n";
     yaml += job.format->yaml_extra;
     const std::vector<std::string> names = class_names(job);
     yaml += "nc: " + std::to_string(names.size()) + "\nnames:\n";

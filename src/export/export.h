@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace cardsynth {
@@ -14,10 +15,10 @@ struct ExportOptions {
     std::string format;  // a name of export_formats()
     std::string out;     // the directory
     std::string split = "train=0.9,val=0.1";
-    std::string classes = "card";  // card | name
-    double min_visible = -1;       // below 0: the file's scene.min_visible
-    std::string threads = "auto";  // auto | N
-    int jpeg_quality = 90;         // for raw frames only
+    std::string classes = "card";       // card | name
+    std::optional<double> min_visible;  // unset: the file's scene.min_visible
+    std::string threads = "auto";       // auto | N
+    int jpeg_quality = 90;              // for raw frames only
     bool overwrite = false;
     bool quiet = false;
 };
