@@ -19,9 +19,9 @@
 #include "base/text.h"
 #include "config/config.h"
 #include "dataset/dataset_reader.h"
+#include "dataset/slab_reader.h"
 #include "encode/encode.h"
 #include "export/formats.h"
-#include "export/slab_reader.h"
 #include "export/split.h"
 #include "system/system.h"
 

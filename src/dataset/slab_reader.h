@@ -1,4 +1,4 @@
-// Reads a dataset in slabs of consecutive images for the export: labels, stored image bytes and
+// Reads a dataset in slabs of consecutive images, for the export: labels, stored image bytes and
 // masks of a few hundred images per HDF5 call, instead of several calls per image, since the
 // export of an image is little more than a byte copy. DatasetReader checks the file first; this
 // reads what it has checked.

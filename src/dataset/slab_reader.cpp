@@ -1,6 +1,6 @@
 // The only export source that calls HDF5 (through the dataset's handles): the reader has no
 // call that returns a range of images.
-#include "export/slab_reader.h"
+#include "dataset/slab_reader.h"
 
 #include <algorithm>
 #include <cstring>
