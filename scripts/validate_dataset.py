@@ -14,8 +14,9 @@ import sys
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cardsynth_reader import (DEFAULT_LABEL_COLUMNS, SCHEMA, column_shape, decode,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "python"))
+from cardsynth.reader import (DEFAULT_LABEL_COLUMNS, SCHEMA, column_shape, decode,  # noqa: E402
                               label_columns, text)
 
 MAX_REPORTED = 20

@@ -35,12 +35,13 @@ def _source_dir():
 
 SOURCE_DIR = _source_dir()
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "python"))
 
 try:
     import h5py  # noqa: E402
     import numpy as np  # noqa: E402
 
-    import cardsynth_reader  # noqa: E402
+    import cardsynth  # noqa: E402
 except ImportError as e:  # the skip reason is printed when a test starts
     h5py = None
     _IMPORT_ERROR = str(e)
@@ -319,7 +320,7 @@ def image_hashes(path):
         n = int(f.attrs["num_images"])
         done = f["done"][()]
         check(bool(np.all(done == 1)), f"'{path}': /done has {int(np.sum(done == 0))} zeros")
-        columns = [c["name"] for c in cardsynth_reader.label_columns(f)]
+        columns = [c["name"] for c in cardsynth.label_columns(f)]
         labels = {name: f["labels/" + name][()] for name in columns}
         masks = f["masks"] if "masks" in f else None
         if "images" in f:

@@ -23,7 +23,8 @@ SOURCE_DIR = os.environ.get(
     "CARDSYNTH_SOURCE_DIR",
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-import cardsynth_reader  # noqa: E402
+sys.path.insert(0, os.path.join(SOURCE_DIR, "python"))
+import cardsynth  # noqa: E402
 import validate_dataset  # noqa: E402
 
 # Attributes that must agree between two runs of the same content (not created_utc).
@@ -127,7 +128,7 @@ def validate(path):
 
 def stored_bytes(path):
     """Every image's stored bytes (the JPEG/PNG file, or the raw pixels), in index order."""
-    with cardsynth_reader.Dataset(path) as ds:
+    with cardsynth.Dataset(path) as ds:
         return [ds.image_bytes(i) for i in range(len(ds))]
 
 
@@ -139,12 +140,12 @@ def labels(path):
     """path -> numpy array of every /labels array, whole."""
     with h5py.File(path, "r") as f:
         return {c["name"]: f["labels/" + c["name"]][()]
-                for c in cardsynth_reader.label_columns(f)}
+                for c in cardsynth.label_columns(f)}
 
 
 def attrs(path):
     with h5py.File(path, "r") as f:
-        return {k: cardsynth_reader.text(f.attrs[k]) if isinstance(f.attrs[k], (bytes, np.bytes_))
+        return {k: cardsynth.text(f.attrs[k]) if isinstance(f.attrs[k], (bytes, np.bytes_))
                 else f.attrs[k] for k in f.attrs}
 
 
@@ -160,8 +161,8 @@ def dataset_differences(a, b, limit=5):
         for name in ("cards/name", "cards/source", "cards/rank", "cards/weight"):
             if not np.array_equal(fa[name][()], fb[name][()]):
                 found.append(f"/{name} differs")
-        names = [c["name"] for c in cardsynth_reader.label_columns(fa)]
-        if names != [c["name"] for c in cardsynth_reader.label_columns(fb)]:
+        names = [c["name"] for c in cardsynth.label_columns(fa)]
+        if names != [c["name"] for c in cardsynth.label_columns(fb)]:
             found.append("the label columns differ")
         for name in names:
             x, y = fa["labels/" + name][()], fb["labels/" + name][()]

@@ -92,8 +92,8 @@ def test_bad_file_without_strict_warns():
           + r.describe())
     check(not r.error_lines(), "an error line on a successful run: " + r.describe())
     validate(out)
-    from cslib import cardsynth_reader
-    with cardsynth_reader.Dataset(out) as ds:
+    from cslib import cardsynth
+    with cardsynth.Dataset(out) as ds:
         sources = ds.cards["source"]
     check(len(sources) == len(good), f"catalog has {len(sources)} cards, expected {len(good)}")
     check(all(os.path.basename(s).startswith("card") for s in sources),

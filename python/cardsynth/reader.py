@@ -1,6 +1,6 @@
 """Read a cardsynth/1 dataset (docs/FORMAT.md) with h5py and numpy.
 
-    from cardsynth_reader import Dataset
+    from cardsynth import Dataset
     with Dataset("dataset.h5") as ds:
         rgb = ds.image(0)          # numpy uint8 [H, W, 3], RGB
         labels = ds.labels(0)      # dict of numpy arrays, one row per card in image 0
@@ -77,22 +77,45 @@ def decode(data):
 
 
 class Dataset:
+    """An open cardsynth/1 file: its header as attributes, images and labels by index."""
+
     def __init__(self, path):
         self.path = path
         self.file = h5py.File(path, "r")
-        schema = text(self.file.attrs.get("schema", b""))
-        if schema != SCHEMA:
+        try:
+            header = self.read_header(self.file, path)
+        except ValueError:
             self.file.close()
+            raise
+        self.num_images = header["num_images"]
+        self.width = header["width"]
+        self.height = header["height"]
+        self.max_cards = header["max_cards"]
+        self.seed = header["seed"]
+        self.storage = header["storage"]
+        self.has_masks = header["has_masks"]
+        self.label_columns = header["label_columns"]
+
+    @staticmethod
+    def read_header(f, path):
+        """The header of open h5py file `f` (read from `path`) as a dict: num_images, width,
+        height, max_cards, seed, storage, has_masks, complete, label_columns. Raises ValueError
+        unless its schema is cardsynth/1."""
+        schema = text(f.attrs.get("schema", b""))
+        if schema != SCHEMA:
             raise ValueError(f"{path}: schema {schema!r}, expected {SCHEMA!r}")
-        attrs = self.file.attrs
-        self.num_images = int(attrs["num_images"])
-        self.width = int(attrs["width"])
-        self.height = int(attrs["height"])
-        self.max_cards = int(attrs["max_cards"])
-        self.seed = int(attrs["seed"])
-        self.storage = text(attrs["storage"])
-        self.has_masks = bool(attrs.get("masks", 0))
-        self.label_columns = label_columns(self.file)
+        attrs = f.attrs
+        return {
+            "num_images": int(attrs["num_images"]),
+            "width": int(attrs["width"]),
+            "height": int(attrs["height"]),
+            "max_cards": int(attrs["max_cards"]),
+            "seed": int(attrs["seed"]),
+            "storage": text(attrs["storage"]),
+            "has_masks": bool(attrs.get("masks", 0)),
+            "complete": bool(attrs.get("complete", 0)),
+            "label_columns": label_columns(f),
+        }
 
     def __enter__(self):
         return self

@@ -1,0 +1,207 @@
+"""A PyTorch Dataset over a cardsynth file, in torchvision's detection form.
+
+    import torch
+    import torchvision
+    from cardsynth.torch import CardsynthDataset, collate_fn
+
+    train = CardsynthDataset("dataset.h5", split="train")
+    loader = torch.utils.data.DataLoader(train, batch_size=8, shuffle=True, num_workers=4,
+                                         collate_fn=collate_fn)
+    model = torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn(
+        weights=None, weights_backbone=None, num_classes=2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    for images, targets in loader:
+        images = [image.float() / 255 for image in images]
+        loss = sum(model(images, list(targets)).values())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+Item k is `(image, target)`: image a uint8 tensor [3, H, W] (RGB), target a dict of
+
+    boxes             float32 [N, 4]     x0, y0, x1, y1 of the card's visible pixels
+    labels            int64 [N]          1 ("card"; torchvision keeps 0 for the background)
+    keypoints         float32 [N, 4, 3]  corners (top-left, top-right, bottom-right,
+                                         bottom-left as printed) as x, y, v; v 2 seen, 1 covered,
+                                         0 outside the frame, and then x = y = 0
+    masks             uint8 [N, H, W]    1 where the card is seen (only when the file has /masks)
+    boxes_full        float32 [N, 4]     the whole card's box, clipped to the frame
+    visible_fraction  float32 [N]        visible pixels over the card's area
+    card_ids          int64 [N]          rows of the file's card table (/cards)
+    image_id          int64 []           the image's index in the file
+
+with one row per card that has visible pixels, in painter's order (cards with an empty visible
+box are left out: torchvision rejects degenerate boxes). `transform(image, target)`, when given,
+returns the pair to use instead.
+
+The Dataset holds the images whose /done is 1 when it is made, so it can read the `OUT.partial`
+of a run that is still going; `refresh()` takes in the images done since (call it between epochs;
+the workers of a DataLoader with persistent_workers keep the old list). The file is opened in each
+process that reads an item (each DataLoader worker), never shared across fork. Stored JPEG and PNG
+frames are decoded in that process, with torchvision.io when it is present, else with Pillow.
+"""
+
+import os
+
+import h5py
+import numpy as np
+import torch
+
+from cardsynth.reader import Dataset, decode
+from cardsynth.splits import normalize_splits, split_indices
+
+CARD_LABEL = 1
+PARTIAL_SUFFIX = ".partial"
+# The /labels columns a target is made of (every cardsynth/1 file has them).
+LABELS_READ = ("count", "card_id", "corners", "corner_visible", "bbox", "bbox_full",
+               "visible_fraction")
+
+try:
+    import torchvision.io as _tvio
+except ImportError:  # torchvision is optional: Pillow decodes instead
+    _tvio = None
+
+
+def collate_fn(batch):
+    """A batch of (image, target) items as (tuple of images, tuple of targets): detection
+    images differ in their number of cards, so nothing is stacked."""
+    return tuple(zip(*batch))
+
+
+class CardsynthDataset(torch.utils.data.Dataset):
+    """The done images of a cardsynth file (all of them, or those of one split) as
+    (image, target) pairs; see the module's description.
+
+    path: the file (a finished OUT, or the OUT.partial of a run still going).
+    split: None for every image, else the name of a split in `splits`; image i belongs to
+        cardsynth.split_of(seed of the file, i, splits).
+    transform: None, or a function (image, target) -> (image, target).
+    splits: the split fractions (see cardsynth.splits), default train 0.9, val 0.1.
+    """
+
+    def __init__(self, path, split=None, transform=None, splits=None):
+        self.path = os.fspath(path)
+        self.split = split
+        self.transform = transform
+        self.splits = normalize_splits(splits)
+        if split is not None and split not in (name for name, _ in self.splits):
+            raise ValueError(f"split '{split}' is not one of {[n for n, _ in self.splits]}")
+        self._handles = {}
+        self._generation = 0
+        self.refresh()
+
+    def refresh(self):
+        """Reads /done again and takes in the images done since; returns how many the Dataset
+        holds now. When a run has finished and renamed OUT.partial to OUT, reads OUT."""
+        if not os.path.exists(self.path) and self.path.endswith(PARTIAL_SUFFIX):
+            finished = self.path[: -len(PARTIAL_SUFFIX)]
+            if os.path.exists(finished):
+                self.path = finished
+        with h5py.File(self.path, "r") as f:
+            header = Dataset.read_header(f, self.path)
+            done = f["done"][()]
+            if header["storage"] != "raw":
+                offsets = f["images_offset"][()]
+                sizes = f["images_size"][()]
+        self.num_images = header["num_images"]
+        self.width, self.height = header["width"], header["height"]
+        self.seed = header["seed"]
+        self.storage = header["storage"]
+        self.has_masks = header["has_masks"]
+        self.label_columns = header["label_columns"]
+        self.complete = header["complete"]
+        self.indices = np.flatnonzero(done == 1).astype(np.int64)
+        if self.split is not None:
+            self.indices = split_indices(self.seed, self.indices, self.split, self.splits)
+        if self.storage != "raw":
+            self._offsets, self._sizes = offsets.astype(np.int64), sizes.astype(np.int64)
+        # A handle opened before this read may hold a stale view of a file still being written.
+        self._generation += 1
+        self._close_handle()
+        return len(self.indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, k):
+        if not -len(self.indices) <= k < len(self.indices):
+            raise IndexError(f"index {k} is out of range for {len(self.indices)} images")
+        i = int(self.indices[k])
+        datasets = self._file()
+        image = self._image(datasets, i)
+        target = self._target(datasets, i)
+        if self.transform is not None:
+            image, target = self.transform(image, target)
+        return image, target
+
+    def image_index(self, k):
+        """The index in the file of item k."""
+        return int(self.indices[k])
+
+    def close(self):
+        """Closes this process's handle on the file (another read opens it again)."""
+        self._close_handle()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_handles"] = {}
+        return state
+
+    def _file(self):
+        """This process's open file, as a dict of the h5py datasets an item reads (looking a
+        dataset up by name costs more than reading an image's labels)."""
+        pid = os.getpid()
+        entry = self._handles.get(pid)
+        if entry is None or entry[0] != self._generation:
+            self._close_handle()
+            f = h5py.File(self.path, "r")
+            names = ["images" if self.storage == "raw" else "images_encoded"]
+            names += ["labels/" + name for name in LABELS_READ]
+            names += ["masks"] if self.has_masks else []
+            entry = (self._generation, f, {name: f[name] for name in names})
+            # Handles of other processes (inherited across fork) are left alone, never closed here.
+            self._handles = {pid: entry}
+        return entry[2]
+
+    def _close_handle(self):
+        entry = self._handles.pop(os.getpid(), None)
+        if entry is not None:
+            entry[1].close()
+
+    def _image(self, d, i):
+        if self.storage == "raw":
+            return torch.from_numpy(d["images"][i]).permute(2, 0, 1)
+        off = int(self._offsets[i])
+        data = d["images_encoded"][off : off + int(self._sizes[i])]
+        if _tvio is not None:
+            return _tvio.decode_image(torch.from_numpy(data), _tvio.ImageReadMode.RGB)
+        return torch.from_numpy(np.array(decode(data))).permute(2, 0, 1)
+
+    def _target(self, d, i):
+        n = int(d["labels/count"][i])
+        row = {name: d["labels/" + name][i][:n] for name in LABELS_READ if name != "count"}
+        bbox = row["bbox"]
+        keep = np.flatnonzero((bbox[:, 2] > bbox[:, 0]) & (bbox[:, 3] > bbox[:, 1]))
+        visible = row["corner_visible"][keep].astype(np.float32)
+        keypoints = np.concatenate([row["corners"][keep], visible[:, :, None]], axis=2)
+        keypoints[visible == 0, :2] = 0
+        target = {
+            "boxes": torch.from_numpy(bbox[keep].astype(np.float32)),
+            "labels": torch.full((len(keep),), CARD_LABEL, dtype=torch.int64),
+            "keypoints": torch.from_numpy(keypoints.astype(np.float32)),
+            "boxes_full": torch.from_numpy(row["bbox_full"][keep].astype(np.float32)),
+            "visible_fraction": torch.from_numpy(
+                row["visible_fraction"][keep].astype(np.float32)),
+            "card_ids": torch.from_numpy(row["card_id"][keep].astype(np.int64)),
+            "image_id": torch.tensor(i, dtype=torch.int64),
+        }
+        if self.has_masks:
+            mask = d["masks"][i]
+            slots = (keep + 1).astype(mask.dtype)
+            target["masks"] = torch.from_numpy(
+                (mask[None, :, :] == slots[:, None, None]).astype(np.uint8))
+        return target
+
+
+__all__ = ["CARD_LABEL", "CardsynthDataset", "collate_fn"]
