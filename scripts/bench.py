@@ -8,6 +8,9 @@ import re
 import shlex
 import subprocess
 import sys
+import time
+
+import h5py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("CARDSYNTH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
@@ -75,6 +78,49 @@ def cardsynth(inp, n, launcher=(), extra=(), env=None):
             "ranks": [(int(r), int(i), float(s), float(b)) for r, i, s, b in rows]}
 
 
+def export_rate(source, fmt):
+    """images/s of `cardsynth export` of `source` in `fmt`, the whole command timed."""
+    out = os.path.join(WORK, f"export-{fmt}")
+    start = time.monotonic()
+    run([BIN, "export", source, "--format", fmt, "--out", out, "--overwrite", "--quiet",
+         "--threads", "2"])
+    seconds = time.monotonic() - start
+    with h5py.File(source, "r") as f:
+        n = int(f.attrs["num_images"])
+    return n / seconds
+
+
+def training_rates(inp, n):
+    """Export rates (YOLO from JPEG storage, COCO with RLE from masks) and the DataLoader rate
+    against bare Pillow decoding, each printed; returns the lines for the Markdown report."""
+    jpeg_file = os.path.join(WORK, "w1-jpeg.h5")
+    masks_file = os.path.join(WORK, "w1-masks.h5")
+    for path, extra in ((jpeg_file, []), (masks_file, ["--masks"])):
+        run([BIN, "generate", "--config", os.path.join(ROOT, "configs", "w1.yaml"),
+             "--card-dirs", os.path.join(inp, "cards"), "--popularity",
+             os.path.join(inp, "popularity.csv"), "--backgrounds",
+             os.path.join(inp, "backgrounds"), "-n", str(n), "-o", path, "--overwrite",
+             "--quiet"] + extra)
+    lines = []
+    for fmt, source in (("yolo-detect", jpeg_file), ("yolo-pose", jpeg_file),
+                        ("yolo-seg", masks_file), ("coco", masks_file)):
+        rate = export_rate(source, fmt)
+        what = "RLE from masks" if source == masks_file else "JPEG storage"
+        lines.append(f"export {fmt} ({what}, {n} images, 2 threads): {rate:.0f} images/s")
+    out = run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "bench_dataloader.py"),
+               jpeg_file, "--workers", "2"])
+    pil = re.search(r"Pillow decode, 1 process:\s+([\d.]+)", out)
+    loader = re.search(r"CardsynthDataset, 2 workers:\s+([\d.]+)", out)
+    if pil and loader:
+        lines.append(f"CardsynthDataset, 2 DataLoader workers: {float(loader.group(1)):.0f} "
+                     f"images/s; Pillow decoding the same bytes, 1 process: "
+                     f"{float(pil.group(1)):.0f} images/s; ratio "
+                     f"{float(loader.group(1)) / float(pil.group(1)):.2f}")
+    for line in lines:
+        print(line)
+    return lines
+
+
 def machine():
     model = "unknown CPU"
     with open("/proc/cpuinfo") as f:
@@ -96,6 +142,8 @@ def main():
     ap.add_argument("--no-append", action="store_true")
     ap.add_argument("--large-catalog", type=int, default=0,
                     help="also measure peak RSS with this many cards (e.g. 30000)")
+    ap.add_argument("--no-training", action="store_true",
+                    help="skip the export and DataLoader rates")
     ap.add_argument("--scaling", type=int, default=0,
                     help="also run this many images (e.g. 10000): time per image and peak RSS "
                          "against --images")
@@ -160,6 +208,8 @@ def main():
         rows.append((f"W1 jpeg, {a.scaling} images ({1000 * big['wall'] / a.scaling:.2f} ms per image "
                      f"vs {1000 * jpeg['wall'] / a.images:.2f} at {a.images})", big, peer_rate))
 
+    training = [] if a.no_training else training_rates(inp, a.images)
+
     if not a.no_append:
         path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
         now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
@@ -173,6 +223,9 @@ def main():
             f.write("| --- | ---: | ---: | --- | ---: |\n")
             for name, r, p in rows:
                 f.write(f"| {name} | {r['rate']:.1f} | {r['rate'] / p:.1f} | {r['stages']} | {r['rss']} |\n")
+            if training:
+                f.write("\nFrom the file to training:\n\n")
+                f.writelines(f"- {line}\n" for line in training)
         print(f"appended to {path}")
 
 
