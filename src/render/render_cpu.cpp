@@ -14,6 +14,7 @@
 #include "render/kernels/gaussian_fixed.h"
 #include "render/kernels/shading.h"
 #include "render/render.h"
+#include "render/shade_row.h"
 #include "render/texture_cache.h"
 
 namespace cardsynth {
@@ -57,6 +58,92 @@ void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass
     }
 }
 
+// Where a texture is certainly opaque, in the coordinates of the texture as drawn: a cross of
+// two rectangles (the rounded corners cut out), each shrunk by the blur's reach and by a texel
+// for the bilinear taps, so that every sample inside has alpha 255.
+struct OpaqueCore {
+    bool valid = false;
+    float u0[2], u1[2], v0[2], v1[2];
+};
+
+OpaqueCore opaque_core(const CardTexture& t, const CardPass& pass) {
+    OpaqueCore c;
+    if (t.opaque_corner < 0) return c;
+    c.valid = true;
+    // Sharp texels [lo, hi] all opaque leave blurred texels [lo + 2r, hi] opaque (the blurred
+    // texture is shifted by r), and samples at u in [lo + 1, hi] read only those.
+    const float r2 = static_cast<float>(2 * pass.blur_radius), k = static_cast<float>(kTexturePad);
+    const float w = static_cast<float>(t.inner_width), h = static_cast<float>(t.inner_height);
+    const float corner = static_cast<float>(t.opaque_corner);
+    for (int arm = 0; arm < 2; ++arm) {
+        const float cu = arm == 0 ? 0.0f : corner, cv = arm == 0 ? corner : 0.0f;
+        c.u0[arm] = k + cu + r2 + 1.0f, c.u1[arm] = k + w - 1.0f - cu;
+        c.v0[arm] = k + cv + r2 + 1.0f, c.v1[arm] = k + h - 1.0f - cv;
+    }
+    return c;
+}
+
+// The pixels of row y that map into the opaque core through `to_texture`: [*a, *b] (a subset when
+// the row crosses the two arms apart), or *a > *b.
+void core_span(const Mat3& to_texture, int y, const OpaqueCore& c, int* a, int* b) {
+    *a = 1, *b = 0;
+    if (!c.valid) return;
+    int lo[2], hi[2];
+    bool hit[2];
+    for (int arm = 0; arm < 2; ++arm)
+        hit[arm] = row_span(to_texture, static_cast<float>(y), c.u0[arm], c.u1[arm], c.v0[arm],
+                            c.v1[arm], &lo[arm], &hi[arm]);
+    if (hit[0] && hit[1] && lo[0] <= hi[1] + 1 && lo[1] <= hi[0] + 1) {
+        *a = std::min(lo[0], lo[1]), *b = std::max(hi[0], hi[1]);
+    } else if (hit[0] && (!hit[1] || hi[0] - lo[0] >= hi[1] - lo[1])) {
+        *a = lo[0], *b = hi[0];
+    } else if (hit[1]) {
+        *a = lo[1], *b = hi[1];
+    }
+}
+
+// The shadow of one card, drawn just before the card: where the card itself is opaque it
+// replaces the pixel whatever lies below, so the shadow skips the card's opaque core; inside
+// the shadow's own core its alpha is 255 and needs no sample. The bytes are those of darkening
+// every pixel the shadow covers.
+void draw_shadow(const TexView& tex, const CardPass& pass, const OpaqueCore& core, int width,
+                 uint8_t* rgb, size_t stride) {
+    const Mat3& m = pass.shadow_to_texture;
+    const bool affine = m.m[6] == 0.0f && m.m[7] == 0.0f;
+    const uint32_t op = pass.shadow_opacity256;
+    for (int y = pass.y0; y < pass.y1; ++y) {
+        int xa, xb, ca, cb, sa, sb;
+        if (!row_span(m, static_cast<float>(y), 0.0f, tex.width, 0.0f, tex.height, &xa, &xb))
+            continue;
+        xa = std::max(xa, 0);
+        xb = std::min(xb, width - 1);
+        core_span(pass.to_texture, y, core, &ca, &cb);
+        core_span(m, y, core, &sa, &sb);
+        const float yc = static_cast<float>(y) + 0.5f;
+        const float ub = m.m[1] * yc + m.m[2], vb = m.m[4] * yc + m.m[5];
+        uint8_t* row = rgb + static_cast<size_t>(y) * stride;
+        uint32_t s[4];
+        for (int x = xa; x <= xb; ++x) {
+            if (x >= ca && x <= cb) {
+                x = cb;
+                continue;
+            }
+            if (x >= sa && x <= sb) {
+                darken(row + x * 3, 255u, op);
+                continue;
+            }
+            const float xc = static_cast<float>(x) + 0.5f;
+            if (affine) {
+                sample_bilinear(tex, m.m[0] * xc + ub, m.m[3] * xc + vb, s);
+            } else {
+                const Vec2 t = mat3_apply(m, xc, yc);
+                sample_bilinear(tex, t.x, t.y, s);
+            }
+            if (s[3] != 0) darken(row + x * 3, s[3], op);
+        }
+    }
+}
+
 class CpuRenderer : public Renderer {
   public:
     explicit CpuRenderer(const RenderInputs& in) : in_(in), cache_(make_texture_cache(in)) {}
@@ -90,15 +177,8 @@ class CpuRenderer : public Renderer {
             TexView view{sharp->rgba.data, sharp->rgba.cols, sharp->rgba.rows,
                          static_cast<int>(sharp->rgba.step[0])};
             if (pass.blur_radius > 0) view = blur(view, pass.blur_sigma, pass.blur_radius);
-            if (pass.shadow_opacity256) {
-                const uint32_t op = pass.shadow_opacity256;
-                for_each_covered(
-                    view, pass.shadow_to_texture, pass, W,
-                    [op](uint8_t* px, const uint32_t* s, int, int, float, float) {
-                        darken(px, s[3], op);
-                    },
-                    rgb, stride);
-            }
+            if (pass.shadow_opacity256)
+                draw_shadow(view, pass, opaque_core(*sharp, pass), W, rgb, stride);
             const uint8_t slot = static_cast<uint8_t>(k + 1);
             const float pad = static_cast<float>(pass.pad);
             uint8_t* ids = frame.ids.data;
@@ -132,7 +212,7 @@ class CpuRenderer : public Renderer {
                 },
                 rgb, stride);
         }
-        shade(scene, frame.rgb);
+        shade_frame(shading_params(scene), frame.rgb.data, frame.rgb.step[0]);
     }
 
   private:
@@ -155,23 +235,6 @@ class CpuRenderer : public Renderer {
         gaussian_blur_rgba(sharp.data, sharp.width, sharp.height, sharp.stride, radius,
                            it->second.data(), scratch.pixels.data(), w * 4, scratch.gauss);
         return TexView{scratch.pixels.data(), w, h, w * 4};
-    }
-
-    static void shade(const SceneSpec& scene, cv::Mat& rgb) {
-        const ShadingParams p = shading_params(scene);
-        if (!shading_active(p)) return;
-        std::vector<float> gx, gy;
-        if (p.glare_strength > 0) {
-            append_glare_profile(p.glare_x, p.glare_inv_r2, scene.width, gx);
-            append_glare_profile(p.glare_y, p.glare_inv_r2, scene.height, gy);
-        } else {
-            gx.assign(scene.width, 0.0f);
-            gy.assign(scene.height, 0.0f);
-        }
-        for (int y = 0; y < scene.height; ++y) {
-            uint8_t* row = rgb.ptr<uint8_t>(y);
-            for (int x = 0; x < scene.width; ++x) shade_pixel(p, x, y, gx[x] * gy[y], row + 3 * x);
-        }
     }
 
     RenderInputs in_;

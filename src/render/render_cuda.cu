@@ -113,10 +113,10 @@ CS_HD void composite_at(const DevImage& im, const DevPass* passes, const float* 
         }
     }
     if (im.shade) {
-        const float g = im.glare_offset >= 0
-                            ? glare[im.glare_offset + x] * glare[im.glare_offset + im.width + y]
-                            : 0.0f;
-        shade_pixel(im.shading, x, y, g, px);
+        const bool lit = im.glare_offset >= 0;
+        const float gx = lit ? glare[im.glare_offset + x] : 0.0f;
+        const float gy = lit ? glare[im.glare_offset + im.width + y] : 0.0f;
+        shade_pixel(im.shading, x, y, gx, gy, px);
     }
     uint8_t* o = rgb_out + im.rgb_offset + (static_cast<size_t>(y) * im.width + x) * 3;
     o[0] = px[0], o[1] = px[1], o[2] = px[2];

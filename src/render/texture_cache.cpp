@@ -47,6 +47,19 @@ void premultiply(cv::Mat& rgba) {
         premultiply_pixels(rgba.ptr<uint32_t>(y), static_cast<size_t>(rgba.cols));
 }
 
+// `corner` if the RGBA image is opaque everywhere but in the corner squares of that size,
+// else -1.
+int opaque_corner(const cv::Mat& rgba, int corner) {
+    for (int y = 0; y < rgba.rows; ++y) {
+        const bool edge_row = y < corner || y >= rgba.rows - corner;
+        const int x0 = edge_row ? corner : 0, x1 = edge_row ? rgba.cols - corner : rgba.cols;
+        const uint8_t* p = rgba.ptr<uint8_t>(y);
+        for (int x = x0; x < x1; ++x)
+            if (p[x * 4 + 3] != 255) return -1;
+    }
+    return corner;
+}
+
 CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float corner_fraction) {
     const int width = std::max(
         1, static_cast<int>(std::lround(static_cast<double>(premul.cols) * height / premul.rows)));
@@ -77,6 +90,7 @@ CardTexture texture_from_premultiplied(const cv::Mat& premul, int height, float 
     }
     t.inner_width = width;
     t.inner_height = height;
+    t.opaque_corner = opaque_corner(scaled, r > 0 ? static_cast<int>(std::ceil(r)) + 1 : 0);
     return t;
 }
 

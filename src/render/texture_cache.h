@@ -23,6 +23,9 @@ struct CardTexture {
     cv::Mat rgba;         // premultiplied, (inner_height + 2 pad) rows
     int inner_width = 0;  // the card's pixels, without the border
     int inner_height = 0;
+    // Every texel of the inner rectangle is opaque except within `opaque_corner` texels of both
+    // edges at a corner (the rounded corners); -1 when the card has transparent parts elsewhere.
+    int opaque_corner = -1;
 };
 using TexturePtr = std::shared_ptr<const CardTexture>;
 

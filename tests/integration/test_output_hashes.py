@@ -22,13 +22,18 @@ import cslib
 
 HASHES = os.path.join(cslib.SOURCE_DIR, "tests", "data", "output_hashes.json")
 COMMON = ["-n", "6", "--seed", "11", "--threads", "2"] + cslib.SMALL
-# Every storage kind, both scene kinds, masks, and a tilted camera (the perspective path).
+# Every storage kind, both scene kinds, masks, and a tilted camera (the perspective path); all
+# but the last with the default global effects.
 CONFIGS = {
     "raw_random": ["--storage", "raw", "--set", "scene.perspective=0.4"],
     "jpeg_random": ["--storage", "jpeg"],
     "jpeg_table": ["--storage", "jpeg", "--scene", "table"],
     "png_masks_random": ["--storage", "png", "--masks"],
     "png_masks_table": ["--storage", "png", "--masks", "--scene", "table"],
+    # The global effects off (as in W1): a change to the effects alone must leave these bytes.
+    "raw_masks_no_effects": ["--storage", "raw", "--masks", "--set", "scene.effects.lighting=0",
+                             "--set", "scene.effects.shadow=0", "--set", "scene.effects.glare=0",
+                             "--set", "scene.effects.noise=0"],
 }
 
 
