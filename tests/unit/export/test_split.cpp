@@ -11,8 +11,11 @@ TEST_CASE("splitmix64 gives the reference generator's outputs") {
     CHECK(splitmix64(12345) == 0x22118258a9d111a0ull);
 }
 
+// The same values as tests/integration/test_torch_dataset.py's, so that the exporter and the
+// Python Dataset put every image in the same split.
 TEST_CASE("the split draw is fixed by (seed, i)") {
     CHECK(split_draw(0, 0) == 0.6524484863740322);
+    CHECK(split_draw(7, 3) == 0.9082131990553513);
     CHECK(split_draw(42, 7) == 0.4323047487697754);
     CHECK(split_draw(~0ull, 123456789) == 0.07031370377424084);
 }
