@@ -78,6 +78,24 @@ def cardsynth(inp, n, launcher=(), extra=(), env=None):
             "ranks": [(int(r), int(i), float(s), float(b)) for r, i, s, b in rows]}
 
 
+def dd_rate(n, width=1280, height=720):
+    """images/s at which dd writes the bytes of n raw frames into the directory cardsynth writes
+    to, fdatasync included: the writer syncs each round before setting /done, so its rate is
+    bounded by the disk's, not by the page cache's."""
+    block = 64 << 20
+    count = max(1, round(n * width * height * 3 / block))
+    path = os.path.join(WORK, "dd.bin")
+    p = subprocess.run(["dd", "if=/dev/zero", f"of={path}", f"bs={block}", f"count={count}",
+                        "conv=fdatasync"], capture_output=True, text=True)
+    if os.path.exists(path):
+        os.remove(path)
+    m = re.search(r"copied, ([\d.]+) s", p.stderr)
+    if p.returncode != 0 or not m:
+        sys.exit(f"bench: dd failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    seconds = float(m.group(1))
+    return count * block / seconds / (width * height * 3), count * block / seconds / 1e6
+
+
 def export_rate(source, fmt):
     """images/s of `cardsynth export` of `source` in `fmt`, the whole command timed."""
     out = os.path.join(WORK, f"export-{fmt}")
@@ -170,10 +188,15 @@ def main():
           f"(all: {', '.join(f'{p[0]:.1f}' for p in pairs)})")
     print(f"peer (Pillow, {peer_threads} threads): {peer_rate:.2f} images/s on {a.peer_images} images")
     raw = cardsynth(inp, a.images, extra=["--threads", "2", "--storage", "raw"])
+    dd_images, dd_mb = dd_rate(a.images)
     print(f"cardsynth jpeg 1x2: {jpeg['rate']:.1f} images/s, ratio {jpeg['rate'] / peer_rate:.1f}x; "
           f"CPU ms per image: {jpeg['stages']}; peak RSS {jpeg['rss']} MB")
     print(f"cardsynth raw  1x2: {raw['rate']:.1f} images/s, ratio {raw['rate'] / peer_rate:.1f}x; "
           f"CPU ms per image: {raw['stages']}; peak RSS {raw['rss']} MB")
+    raw_vs_dd = (f"raw vs dd: dd writes the same bytes to the same directory (fdatasync "
+                 f"included) at {dd_mb:.0f} MB/s = {dd_images:.1f} images/s; cardsynth raw "
+                 f"reaches {raw['rate'] / dd_images:.2f} of it")
+    print(raw_vs_dd)
     rows += [("W1 jpeg, 1 rank x 2 threads", jpeg, peer_rate),
              ("W1 raw, 1 rank x 2 threads", raw, peer_rate)]
     if launcher:
@@ -223,6 +246,7 @@ def main():
             f.write("| --- | ---: | ---: | --- | ---: |\n")
             for name, r, p in rows:
                 f.write(f"| {name} | {r['rate']:.1f} | {r['rate'] / p:.1f} | {r['stages']} | {r['rss']} |\n")
+            f.write(f"\n{raw_vs_dd}.\n")
             if training:
                 f.write("\nFrom the file to training:\n\n")
                 f.writelines(f"- {line}\n" for line in training)

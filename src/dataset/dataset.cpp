@@ -5,8 +5,10 @@
 #include <ctime>
 #include <exception>
 #include <numeric>
+#include <optional>
 
 #include "base/error.h"
+#include "dataset/direct_file.h"
 #include "dataset/hdf5_handle.h"
 #include "dataset/header.h"
 #include "dataset/label_columns.h"
@@ -55,14 +57,16 @@ size_t longest(const std::vector<std::string>& values) {
 }
 
 // Throws on every rank when any rank found a problem, so that no rank is left alone in the next
-// collective call.
-void agree_or_throw(MPI_Comm comm, const std::string& local_problem) {
+// collective call; the ranks without a problem of their own say `elsewhere`.
+void agree_or_throw(
+    MPI_Comm comm, const std::string& local_problem,
+    const char* elsewhere = "another rank passed a malformed round to the dataset writer") {
     int bad = local_problem.empty() ? 0 : 1, any = 0;
     check_mpi(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm),
               "MPI_Allreduce of the ranks' problems");
     if (!any) return;
     if (bad) throw DatasetError(local_problem);
-    throw DatasetError("another rank passed a malformed round to the dataset writer");
+    throw DatasetError(elsewhere);
 }
 
 }  // namespace
@@ -81,6 +85,11 @@ struct DatasetWriter::Impl {
     // mapped once rather than faulted in again for every round.
     std::vector<uint8_t> round_bytes;
     std::string not_collective;  // first cause of the last round, empty when all collective
+    // Contiguous frame datasets are written straight into the file: where each starts. Files
+    // made when frames were chunked have none, and their frames go through HDF5.
+    std::optional<uint64_t> images_at, masks_at;
+    std::unique_ptr<DirectFile> direct;
+    bool fail_frames = false;  // a test's injected failure
 
     bool encoded() const { return header.storage != Storage::Raw; }
     hsize_t n() const { return static_cast<hsize_t>(header.num_images); }
@@ -100,6 +109,10 @@ struct DatasetWriter::Impl {
     void open_datasets();
     std::string check_round(const RoundData& mine) const;
     void write_encoded(const RoundData& mine, uint64_t begin, uint64_t k);
+    void write_frames(const RoundData& mine, uint64_t begin, uint64_t k);
+    void write_frame_rows(h5::Dataset& d, const std::optional<uint64_t>& at, uint64_t begin,
+                          uint64_t k, uint64_t row_bytes, const PixelBuffer& data);
+    void write_labels(const RoundData& mine, uint64_t begin, uint64_t k);
     void note(const h5::Dataset& d) {
         if (!not_collective.empty()) return;
         std::string why = xfer.no_collective_cause();
@@ -117,6 +130,7 @@ struct DatasetWriter::Impl {
         }
         for (h5::Dataset& d : labels)
             if (d.valid()) d.close();
+        direct.reset();
         if (file.valid()) file.close();
     }
 };
@@ -133,6 +147,9 @@ void DatasetWriter::Impl::open_datasets() {
     if (header.masks) masks = file.open_dataset("/masks");
     done = file.open_dataset("/done");
     labels = open_label_columns(file, schema, header.num_images, header.max_cards);
+    if (images.valid()) images_at = images.contiguous_offset();
+    if (masks.valid()) masks_at = masks.contiguous_offset();
+    if (images_at || masks_at) direct = std::make_unique<DirectFile>(file.path());
 }
 
 DatasetWriter::DatasetWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -168,7 +185,9 @@ void write_cards(h5::File& file, const CardTable& cards, const h5::Transfer& xfe
     weight.write_rows(xfer, 0, root ? cc : 0, cards.weights.data());
 }
 
-// /images (or the encoded trio) and /masks, at full size.
+// /images (or the encoded trio) and /masks, at full size. Frames are contiguous, so that each rank
+// puts a round's frames in place with one direct write (write_frames); readers see the same
+// shapes and bytes as with chunks.
 void create_image_datasets(h5::File& file, const DatasetHeader& header) {
     const hsize_t n = static_cast<hsize_t>(header.num_images);
     const hsize_t h = static_cast<hsize_t>(header.height), w = static_cast<hsize_t>(header.width);
@@ -182,15 +201,9 @@ void create_image_datasets(h5::File& file, const DatasetHeader& header) {
         file.create_dataset("/images_offset", h5::native_type<uint64_t>(), {n}, zeroed);
         file.create_dataset("/images_size", h5::native_type<uint64_t>(), {n}, zeroed);
     } else {
-        h5::DatasetOptions frames;
-        frames.chunk = {1, h, w, 3};
-        file.create_dataset("/images", h5::native_type<uint8_t>(), {n, h, w, 3}, frames);
+        file.create_dataset("/images", h5::native_type<uint8_t>(), {n, h, w, 3});
     }
-    if (header.masks) {
-        h5::DatasetOptions frames;
-        frames.chunk = {1, h, w};
-        file.create_dataset("/masks", h5::native_type<uint8_t>(), {n, h, w}, frames);
-    }
+    if (header.masks) file.create_dataset("/masks", h5::native_type<uint8_t>(), {n, h, w});
 }
 
 void check_creatable(const std::string& path, const DatasetHeader& header, const CardTable& cards) {
@@ -267,20 +280,46 @@ void DatasetWriter::write_round(const RoundData& mine) {
     d.not_collective.clear();
     const uint64_t k = static_cast<uint64_t>(std::max<int64_t>(mine.images(), 0));
     const uint64_t begin = k ? static_cast<uint64_t>(mine.begin) : 0;
-    if (d.encoded())
-        d.write_encoded(mine, begin, k);
-    else
-        d.write(d.images, begin, k, mine.raw);
-    if (d.header.masks) d.write(d.masks, begin, k, mine.masks);
-    for (size_t c = 0; c < d.labels.size(); ++c) {
-        const uint8_t* bytes = k ? mine.labels[c].data() : nullptr;
-        d.labels[c].write_rows_raw(h5_type(d.schema[c].type), d.xfer.get(), begin, k, bytes);
-        d.note(d.labels[c]);
-    }
+    if (d.encoded()) d.write_encoded(mine, begin, k);
+    d.write_frames(mine, begin, k);
+    d.write_labels(mine, begin, k);
     // /done is set only once the data it vouches for is on disk.
     d.file.flush();
     d.write(d.done, begin, k, std::vector<uint8_t>(k, 1));
     d.file.flush();
+}
+
+// Raw frames and masks. Each rank writes its range of a contiguous frame dataset itself and syncs
+// it; then the ranks agree, so that a failed write stops every rank before the labels' collective
+// writes, and before /done.
+void DatasetWriter::Impl::write_frames(const RoundData& mine, uint64_t begin, uint64_t k) {
+    std::string problem;
+    try {
+        if (!encoded()) write_frame_rows(images, images_at, begin, k, h() * w() * 3, mine.raw);
+        if (header.masks) write_frame_rows(masks, masks_at, begin, k, h() * w(), mine.masks);
+        if (direct && k) direct->sync();
+    } catch (const DatasetError& e) {
+        problem = e.what();
+    }
+    agree_or_throw(comm, problem, "another rank could not write its frames");
+}
+
+void DatasetWriter::Impl::write_frame_rows(h5::Dataset& d, const std::optional<uint64_t>& at,
+                                           uint64_t begin, uint64_t k, uint64_t row_bytes,
+                                           const PixelBuffer& data) {
+    if (!at) return write(d, begin, k, data);
+    if (k == 0) return;
+    const std::string what = "dataset '" + d.name() + "' in '" + file.path() + "'";
+    if (fail_frames) throw DatasetError("cannot write " + what + " (failure injected by a test)");
+    direct->write(*at + begin * row_bytes, data.data(), k * row_bytes, what);
+}
+
+void DatasetWriter::Impl::write_labels(const RoundData& mine, uint64_t begin, uint64_t k) {
+    for (size_t c = 0; c < labels.size(); ++c) {
+        const uint8_t* bytes = k ? mine.labels[c].data() : nullptr;
+        labels[c].write_rows_raw(h5_type(schema[c].type), xfer.get(), begin, k, bytes);
+        note(labels[c]);
+    }
 }
 
 // What is wrong with this rank's share of a round ("" when nothing): its range, and each buffer's
@@ -358,6 +397,14 @@ void DatasetWriter::close() {
 bool DatasetWriter::last_round_collective(std::string& why) const {
     why = impl_->not_collective;
     return why.empty();
+}
+
+bool DatasetWriter::frames_direct() const {
+    return impl_->direct && impl_->direct->direct();
+}
+
+void DatasetWriter::fail_frame_writes_for_tests() {
+    impl_->fail_frames = true;
 }
 
 void reset_labels(RoundData& rd, int64_t images, int max_cards, const LabelSchema& schema) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,9 +44,11 @@ struct DatasetHeader {
 };
 
 // Image buffers of a round: written in full before they are read, so new elements are left
-// uninitialised instead of zeroed (a round of raw frames is hundreds of MiB).
+// uninitialised instead of zeroed (a round of raw frames is hundreds of MiB). They start on a
+// 4096-byte boundary, so that the writer can hand them to the disk without a copy (DirectFile).
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
+    static constexpr std::align_val_t kAlignment{4096};
     template <class U>
     struct rebind {
         using other = UninitializedAllocator<U>;
@@ -53,6 +56,8 @@ struct UninitializedAllocator : std::allocator<T> {
     UninitializedAllocator() = default;
     template <class U>
     UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+    void deallocate(T* p, size_t) noexcept { ::operator delete(p, kAlignment); }
     template <class U>
     void construct(U* p) noexcept {
         ::new (static_cast<void*>(p)) U;
@@ -108,7 +113,8 @@ class DatasetWriter {
     std::vector<uint8_t> read_done();
 
     // Writes every rank's share: data and labels, a flush, then /done for those indices and a
-    // second flush. Collective; a rank with nothing to write passes an empty RoundData.
+    // second flush. Collective; a rank with nothing to write passes an empty RoundData. A write
+    // that fails on one rank throws on every rank, before /done is touched.
     void write_round(const RoundData& mine);
     // Sets `complete` = 1 after a final flush and closes the file. Collective.
     void finish();
@@ -116,8 +122,14 @@ class DatasetWriter {
     void close();
 
     // Whether every transfer of the last write_round() stayed collective; `why` names the first
-    // that did not (from H5Pget_mpio_no_collective_cause).
+    // that did not (from H5Pget_mpio_no_collective_cause). Frames of a contiguous dataset are no
+    // HDF5 transfer: each rank writes its own range of the file directly (DirectFile).
     bool last_round_collective(std::string& why) const;
+    // Whether the frames go to the disk around the page cache (see DirectFile).
+    bool frames_direct() const;
+    // Makes this rank's frame writes fail from now on, so that a test can show what a failed
+    // write leaves behind.
+    void fail_frame_writes_for_tests();
 
     DatasetWriter(const DatasetWriter&) = delete;
     DatasetWriter& operator=(const DatasetWriter&) = delete;

@@ -69,6 +69,8 @@ std::string cause_text(uint32_t cause) {
     return text.empty() ? "cause " + std::to_string(cause) : text;
 }
 
+constexpr hsize_t kAlignAbove = 16 << 10, kAlignment = 4096;
+
 Handle file_access(MPI_Comm comm, const std::string& path) {
     Handle fapl(
         check(H5Pcreate(H5P_FILE_ACCESS), "cannot create file access list for '" + path + "'"));
@@ -80,6 +82,10 @@ Handle file_access(MPI_Comm comm, const std::string& path) {
                  "cannot set collective metadata reads for '" + path + "'");
     check_status(H5Pset_coll_metadata_write(fapl.get(), true),
                  "cannot set collective metadata writes for '" + path + "'");
+    // Objects of four blocks or more (frames) start on a block boundary, where direct I/O can
+    // write them.
+    check_status(H5Pset_alignment(fapl.get(), kAlignAbove, kAlignment),
+                 "cannot set the alignment of '" + path + "'");
     return fapl;
 }
 
@@ -177,6 +183,20 @@ std::vector<hsize_t> Dataset::dims() const {
     if (rank > 0 && H5Sget_simple_extent_dims(space.get(), d.data(), nullptr) < 0)
         fail("cannot read the shape of " + in(name_, file_));
     return d;
+}
+
+std::optional<uint64_t> Dataset::contiguous_offset() const {
+    const std::string what = "cannot read the layout of " + in(name_, file_);
+    Handle dcpl(check(H5Dget_create_plist(id_.get()), what));
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout < 0) fail(what);
+    if (layout != H5D_CONTIGUOUS) return std::nullopt;
+    const haddr_t offset = H5Dget_offset(id_.get());
+    if (offset == HADDR_UNDEF) {
+        H5Eclear2(H5E_DEFAULT);
+        return std::nullopt;
+    }
+    return static_cast<uint64_t>(offset);
 }
 
 void Dataset::set_extent(const std::vector<hsize_t>& d) {

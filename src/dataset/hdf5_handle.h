@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -110,6 +111,9 @@ class Dataset {
     bool valid() const { return id_.valid(); }
     const std::string& name() const { return name_; }
     std::vector<hsize_t> dims() const;
+    // Where the bytes of a contiguous dataset start in the file; nothing for a chunked one, or
+    // for one whose space is not allocated yet.
+    std::optional<uint64_t> contiguous_offset() const;
     // Grows (or shrinks) an extendible dataset. Collective under MPI-IO: same size on every rank.
     void set_extent(const std::vector<hsize_t>& dims);
 

@@ -1,6 +1,7 @@
 // The dataset writer under MPI: every rank writes its share of each round into one file through
-// collective parallel HDF5 (some ranks with nothing to write), then rank 0 reads the file back
-// and checks every byte. Run with --order decl: all ranks must enter the same collective calls.
+// collective parallel HDF5, frames directly into their place (some ranks with nothing to write),
+// then rank 0 reads the file back and checks every byte. Run with --order decl: all ranks must
+// enter the same collective calls.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "base/error.h"
 #include "dataset/dataset.h"
 #include "dataset/dataset_reader.h"
+#include "dataset/direct_file.h"
 #include "dataset/hdf5_handle.h"
 #include "encode/encode.h"
 
@@ -495,6 +498,81 @@ TEST_CASE("a label column of another type or shape is refused by name", "[datase
         CHECK_THROWS_WITH(DatasetReader(shape_path),
                           Contains("'/labels/corners' in '" + shape_path) &&
                               Contains("[10, 3, 8], expected [10, 3, 4, 2]"));
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_CASE("block-sized frames are contiguous, aligned and read back exactly", "[dataset][mpi]") {
+    // 64 x 64 frames are whole 4096-byte blocks, the case that skips every copy; the 32 x 24
+    // frames of the other tests start and end inside blocks.
+    const std::string path = shared_path("blocks");
+    DatasetHeader header = make_header(Storage::Raw, true);
+    header.width = header.height = 64;
+    const size_t pixels = 64 * 64;
+    auto byte = [](int64_t i, size_t j) {
+        return static_cast<uint8_t>(i * 131 + j * 7 + (j >> 12));
+    };
+    auto writer = DatasetWriter::create(MPI_COMM_WORLD, path, header, make_cards());
+    for (const auto& [lo, hi] : {std::pair<int64_t, int64_t>{0, 3}, {3, kN}}) {
+        RoundData mine = my_share(header, lo, hi);
+        mine.raw.resize(mine.images() * pixels * 3);
+        mine.masks.resize(mine.images() * pixels);
+        for (int64_t i = mine.begin; i < mine.end; ++i) {
+            for (size_t j = 0; j < pixels * 3; ++j)
+                mine.raw[(i - mine.begin) * pixels * 3 + j] = byte(i, j);
+            for (size_t j = 0; j < pixels; ++j)
+                mine.masks[(i - mine.begin) * pixels + j] = byte(i, j) % (count_of(i) + 1);
+        }
+        write_checked(*writer, mine);
+    }
+    WARN("frames written " << (writer->frames_direct() ? "around" : "through")
+                           << " the page cache");
+    writer->finish();
+
+    if (rank() == 0) {
+        h5::File file = h5::File::open_read(path);
+        for (const char* name : {"/images", "/masks"}) {
+            const std::optional<uint64_t> at = file.open_dataset(name).contiguous_offset();
+            INFO(name);
+            REQUIRE(at.has_value());
+            CHECK(*at % DirectFile::kBlock == 0);
+        }
+        DatasetReader reader(path);
+        CHECK(reader.done() == expected_done(kN));
+        for (int64_t i = 0; i < kN; ++i) {
+            INFO("image " << i);
+            std::vector<uint8_t> want(pixels * 3);
+            for (size_t j = 0; j < want.size(); ++j) want[j] = byte(i, j);
+            CHECK(reader.image_bytes(i) == want);
+        }
+        CHECK(validate(path) == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_CASE("a frame write that fails on one rank fails on all and sets no /done", "[dataset][mpi]") {
+    const std::string path = shared_path("failed_frames");
+    const DatasetHeader header = make_header(Storage::Raw, true);
+    auto writer = DatasetWriter::create(MPI_COMM_WORLD, path, header, make_cards());
+    write_checked(*writer, my_share(header, 0, 4));
+    const bool failing = rank() == ranks() - 1;
+    if (failing) writer->fail_frame_writes_for_tests();
+    // Labels are written collectively after the frames: a rank that went on alone would hang.
+    std::string error;
+    try {
+        writer->write_round(my_share(header, 4, kN));
+    } catch (const DatasetError& e) {
+        error = e.what();
+    }
+    if (failing)
+        CHECK_THAT(error, Contains("failure injected") && Contains("/images"));
+    else
+        CHECK_THAT(error, Contains("another rank could not write its frames"));
+    writer->close();
+    if (rank() == 0) {
+        DatasetReader reader(path);
+        CHECK(reader.done() == expected_done(4));
+        check_contents(reader, 4);
     }
     MPI_Barrier(MPI_COMM_WORLD);
 }
