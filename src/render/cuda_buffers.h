@@ -5,6 +5,7 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -64,6 +65,15 @@ class CudaBuffer {
         void* p = nullptr;
         check_cuda(Kind::alloc(&p, bytes), Kind::kAlloc);
         ptr_ = p, size_ = bytes;
+    }
+    // reserve() with headroom, for buffers sized by each sub-batch: growing frees and
+    // allocates, and cudaFree waits for the whole device, so it should happen a few times, not
+    // whenever a sub-batch is a little larger than every one before it.
+    void grow(size_t bytes) {
+        if (bytes <= size_) return;
+        constexpr size_t kGranule = size_t{1} << 20;
+        const size_t want = std::max(bytes, size_ + size_ / 2);
+        reserve((want + kGranule - 1) / kGranule * kGranule);
     }
     void release() noexcept {
         if (ptr_) (void)Kind::free(ptr_);

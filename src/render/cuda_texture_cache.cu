@@ -22,16 +22,14 @@ void DeviceTextureCache::evict_for(size_t bytes) {
     }
 }
 
-void DeviceTextureCache::upload(int64_t key, const CardTexture& host, cudaStream_t stream) {
-    const cv::Mat& rgba = host.rgba;
-    const size_t row = static_cast<size_t>(rgba.cols) * 4;
-    const size_t bytes = row * rgba.rows;
+void DeviceTextureCache::upload(int64_t key, TextureShape shape, const uint8_t* staged,
+                                cudaStream_t stream) {
+    const size_t bytes = static_cast<size_t>(shape.width) * 4 * shape.height;
     evict_for(bytes);
     Entry e;
     e.buffer.reserve(bytes);
-    CS_CUDA(cudaMemcpy2DAsync(e.buffer.bytes(), row, rgba.data, rgba.step[0], row, rgba.rows,
-                              cudaMemcpyHostToDevice, stream));
-    e.shape = {rgba.cols, rgba.rows, host.inner_width, host.inner_height};
+    CS_CUDA(cudaMemcpyAsync(e.buffer.bytes(), staged, bytes, cudaMemcpyHostToDevice, stream));
+    e.shape = shape;
     e.stamp = sub_batch_;
     lru_.push_front(key);
     e.pos = lru_.begin();

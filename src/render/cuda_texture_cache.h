@@ -24,9 +24,11 @@ class DeviceTextureCache {
     void begin_sub_batch(uint64_t n) { sub_batch_ = n; }
     // Whether `key` is on the device; if so it is marked used by the current sub-batch.
     bool touch(int64_t key);
-    // Uploads `host` as `key` on `stream`, evicting idle textures beyond the budget first; the
-    // budget may be exceeded while everything over it is in flight.
-    void upload(int64_t key, const CardTexture& host, cudaStream_t stream);
+    // Uploads `shape.width` x `shape.height` tight RGBA rows at `staged` as `key` on `stream`,
+    // evicting idle textures beyond the budget first; the budget may be exceeded while
+    // everything over it is in flight. `staged` should be page-locked, so that the copy runs
+    // behind the host instead of blocking it, and must stay untouched until `stream` has copied it.
+    void upload(int64_t key, TextureShape shape, const uint8_t* staged, cudaStream_t stream);
 
     // A texture that touch() found or upload() made.
     const uint8_t* data(int64_t key) const { return entries_.at(key).buffer.bytes(); }
@@ -51,7 +53,8 @@ class DeviceTextureCache {
 class DeviceBackgrounds {
   public:
     explicit DeviceBackgrounds(const Backgrounds& host) : host_(host) {}
-    // Level `l` of background `b`, uploaded on `stream` the first time.
+    // Level `l` of background `b`, uploaded on `stream` the first time (from pageable memory,
+    // which blocks the host; each level is uploaded once per renderer).
     const uint8_t* get(int b, int l, cudaStream_t stream);
 
   private:

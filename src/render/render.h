@@ -2,6 +2,7 @@
 // (render_cuda.cu) side by side, picked by make_renderer(). Callers never test for CUDA.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,23 @@ struct RenderInputs {
     size_t cache_bytes = 1ull << 30;  // texture cache budget
 };
 
+// Where a renderer's time went over its render() calls since it was made or last reset. Host
+// times are wall-clock on the calling thread; device times are CUDA event intervals on the
+// renderer's streams, which run beside each other and beside the host, so they may add up to
+// more than wall_ms. A renderer that does not measure (the CPU one) leaves everything at 0.
+struct RenderTimings {
+    int64_t calls = 0, images = 0, sub_batches = 0;
+    double wall_ms = 0;      // inside render()
+    double plan_ms = 0;      // host: planning sub-batches and writing their upload blobs
+    double texture_ms = 0;   // host: textures missing on the device, fetched (decoded) and staged
+    double enqueue_ms = 0;   // host: issuing copies and launches
+    double wait_ms = 0;      // host: blocked until the device finished a sub-batch
+    double copy_out_ms = 0;  // host: finished pixels and ids copied into the frames
+    double upload_ms = 0;    // device: textures, backgrounds and plans, host to device
+    double blur_ms = 0, composite_ms = 0;  // device: the kernels
+    double download_ms = 0;                // device: pixels and ids, device to host
+};
+
 class Renderer {
   public:
     virtual ~Renderer() = default;
@@ -50,6 +68,9 @@ class Renderer {
     }
     // "cpu" or "cuda:N (NAME)".
     virtual std::string name() const = 0;
+    // What render() spent its time on, for benchmarks; all 0 where the backend does not measure.
+    virtual RenderTimings timings() const { return {}; }
+    virtual void reset_timings() {}
 };
 
 std::unique_ptr<Renderer> make_cpu_renderer(const RenderInputs& inputs);

@@ -3,12 +3,15 @@
 // same TextureCache), so the GPU samples the same bytes through the same mapping; this file holds
 // the kernels, their launches and the streams. One kernel thread per output pixel paints its
 // background, walks its image's cards in painter's order and shades. Batches are cut into
-// sub-batches on two streams so that one uploads and renders while the last downloads.
+// sub-batches on two streams so that one uploads and renders while the last downloads; events on
+// the streams and host clocks measure where the time goes (timings()).
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -163,11 +166,27 @@ void launch_composite(const CudaPlan& plan, const uint8_t* blob, uint8_t* out,
     CS_CUDA(cudaGetLastError());
 }
 
+// Timed points of a sub-batch on its stream, in order: texture and background uploads between
+// the first two, then the plan's upload, the blurs, the composite and the download. Recording
+// them only around copies and launches (never while the host plans) keeps host time out of the
+// device intervals; seven events a sub-batch cost nothing next to its milliseconds of work.
+enum Mark {
+    kTexturesBegin,
+    kTexturesEnd,
+    kBlobBegin,  // after waiting for the other slot's uploads
+    kBlobEnd,
+    kBlurEnd,
+    kCompositeEnd,
+    kDownloadEnd,
+    kMarks
+};
+
 // Everything one sub-batch in flight owns; two of them alternate.
 struct Slot {
     cudaStream_t stream = nullptr;
     cudaEvent_t uploaded = nullptr;  // after this slot's texture and background uploads
-    PinnedBuffer blob_host, out_host;
+    cudaEvent_t marks[kMarks] = {};
+    PinnedBuffer blob_host, out_host, staging;  // staging: textures on their way to the device
     DeviceBuffer blob, scratch, out;
     SubBatch range;
     CudaPlan plan;
@@ -175,16 +194,31 @@ struct Slot {
     void create() {
         CS_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
         CS_CUDA(cudaEventCreateWithFlags(&uploaded, cudaEventDisableTiming));
+        for (cudaEvent_t& e : marks) CS_CUDA(cudaEventCreate(&e));
         // Recorded once so that the first wait on the other slot's uploads is valid.
         CS_CUDA(cudaEventRecord(uploaded, stream));
+    }
+    void mark(Mark m) { CS_CUDA(cudaEventRecord(marks[m], stream)); }
+    // Milliseconds between two marks of the sub-batch the stream has finished.
+    double between(Mark a, Mark b) const {
+        float ms = 0;
+        CS_CUDA(cudaEventElapsedTime(&ms, marks[a], marks[b]));
+        return ms;
     }
     // Teardown cannot report a failure; the buffers are freed after the stream is idle.
     ~Slot() {
         if (stream) (void)cudaStreamSynchronize(stream);
+        for (cudaEvent_t e : marks)
+            if (e) (void)cudaEventDestroy(e);
         if (uploaded) (void)cudaEventDestroy(uploaded);
         if (stream) (void)cudaStreamDestroy(stream);
     }
 };
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 // The device to render on, its context created now. With no driver or no device this throws,
 // and make_renderer(Auto) falls back to the CPU. Returns the renderer's name.
@@ -225,7 +259,11 @@ class CudaRenderer : public Renderer {
 
     std::string name() const override { return name_; }
 
+    RenderTimings timings() const override { return timings_; }
+    void reset_timings() override { timings_ = {}; }
+
     void render(const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) override {
+        const Clock::time_point start = Clock::now();
         frames.resize(scenes.size());
         try {
             Slot* previous = nullptr;
@@ -244,6 +282,9 @@ class CudaRenderer : public Renderer {
             (void)cudaGetLastError();
             throw;
         }
+        ++timings_.calls;
+        timings_.images += static_cast<int64_t>(scenes.size());
+        timings_.wall_ms += ms_since(start);
     }
 
   private:
@@ -255,20 +296,46 @@ class CudaRenderer : public Renderer {
         return p;
     }
 
-    // Puts every texture of the sub-batch on the device. A texture missing there is taken from
-    // the host cache, where a miss decodes and scales a card image (the slow part): in parallel.
-    void upload_textures(const std::vector<SceneSpec>& scenes, SubBatch range,
-                         cudaStream_t stream) {
-        std::vector<int64_t> missing;
+    // A texture on its way to the device: its bytes at `offset` in the slot's staging buffer.
+    struct StagedTexture {
+        int64_t key;
+        TextureShape shape;
+        size_t offset;
+    };
+
+    // The sub-batch's textures that are not on the device, taken from the host cache (where a
+    // miss decodes and scales a card image, the slow part) and copied into the slot's
+    // page-locked staging buffer, both in parallel. From pageable memory a copy would block the
+    // host until it is done; from the staging buffer it runs behind planning and the other slot.
+    std::vector<StagedTexture> stage_textures(Slot& slot, const std::vector<SceneSpec>& scenes,
+                                              SubBatch range) {
+        std::vector<StagedTexture> staged;
         const auto level = [this](double h) { return cache_->level_for_height(h); };
         for (int64_t key : sub_batch_textures(scenes, range, level))
-            if (!textures_.touch(key)) missing.push_back(key);
-        std::vector<TexturePtr> host(missing.size());
-        const int n = static_cast<int>(missing.size());
-        parallel_for(n, std::max(1, std::min(in_.threads, n)), [&](int k) {
-            host[k] = cache_->get(texture_key_card(missing[k]), texture_key_level(missing[k]));
+            if (!textures_.touch(key)) staged.push_back({key, {}, 0});
+        if (staged.empty()) return staged;
+        const int n = static_cast<int>(staged.size());
+        const int threads = std::max(1, std::min(in_.threads, n));
+        std::vector<TexturePtr> host(staged.size());
+        parallel_for(n, threads, [&](int k) {
+            host[k] =
+                cache_->get(texture_key_card(staged[k].key), texture_key_level(staged[k].key));
         });
-        for (size_t k = 0; k < missing.size(); ++k) textures_.upload(missing[k], *host[k], stream);
+        size_t bytes = 0;
+        for (size_t k = 0; k < staged.size(); ++k) {
+            const cv::Mat& rgba = host[k]->rgba;
+            staged[k].shape = {rgba.cols, rgba.rows, host[k]->inner_width, host[k]->inner_height};
+            staged[k].offset = bytes;
+            bytes += align_device(static_cast<size_t>(rgba.cols) * 4 * rgba.rows);
+        }
+        slot.staging.grow(bytes);
+        parallel_for(n, threads, [&](int k) {
+            const cv::Mat& rgba = host[k]->rgba;
+            const size_t row = static_cast<size_t>(rgba.cols) * 4;
+            uint8_t* dst = slot.staging.bytes() + staged[k].offset;
+            for (int y = 0; y < rgba.rows; ++y) std::memcpy(dst + y * row, rgba.ptr(y), row);
+        });
+        return staged;
     }
 
     // Plans the sub-batch and queues its uploads, kernels and download on the slot's stream. The
@@ -276,15 +343,28 @@ class CudaRenderer : public Renderer {
     void enqueue(Slot& slot, const std::vector<SceneSpec>& scenes, SubBatch range) {
         slot.range = range;
         textures_.begin_sub_batch(sub_batch_);
-        upload_textures(scenes, range, slot.stream);
+        Clock::time_point t = Clock::now();
+        const std::vector<StagedTexture> staged = stage_textures(slot, scenes, range);
+        timings_.texture_ms += ms_since(t);
+
+        t = Clock::now();
+        slot.mark(kTexturesBegin);
+        for (const StagedTexture& st : staged)
+            textures_.upload(st.key, st.shape, slot.staging.bytes() + st.offset, slot.stream);
+        // Backgrounds new to the device now, so that binding addresses below copies nothing.
+        for (size_t i = range.begin; i < range.end; ++i)
+            backgrounds_.get(scenes[i].background, scenes[i].background_level, slot.stream);
+        slot.mark(kTexturesEnd);
+        timings_.enqueue_ms += ms_since(t);
+
+        t = Clock::now();
         CudaPlan& plan = slot.plan;
         plan = plan_sub_batch(scenes, range, plan_inputs());
-
-        slot.blob.reserve(plan.upload.bytes);
-        slot.blob_host.reserve(plan.upload.bytes);
-        slot.scratch.reserve(plan.scratch_bytes);
-        slot.out.reserve(plan.out_bytes);
-        slot.out_host.reserve(plan.out_bytes);
+        slot.blob.grow(plan.upload.bytes);
+        slot.blob_host.grow(plan.upload.bytes);
+        slot.scratch.grow(plan.scratch_bytes);
+        slot.out.grow(plan.out_bytes);
+        slot.out_host.grow(plan.out_bytes);
 
         DeviceAddresses at;
         at.blob = slot.blob.bytes();
@@ -293,37 +373,64 @@ class CudaRenderer : public Renderer {
         at.background = [&](int b, int l) { return backgrounds_.get(b, l, slot.stream); };
         bind_device_addresses(plan, at);
         write_upload(plan, slot.blob_host.bytes());
+        timings_.plan_ms += ms_since(t);
 
+        t = Clock::now();
         // Textures uploaded for the other slot's sub-batch may be sampled here too.
         Slot& other = slots_[(&slot - slots_) ^ 1];
         CS_CUDA(cudaEventRecord(slot.uploaded, slot.stream));
         CS_CUDA(cudaStreamWaitEvent(slot.stream, other.uploaded, 0));
+        slot.mark(kBlobBegin);
         CS_CUDA(cudaMemcpyAsync(slot.blob.bytes(), slot.blob_host.bytes(), plan.upload.bytes,
                                 cudaMemcpyHostToDevice, slot.stream));
+        slot.mark(kBlobEnd);
         launch_blurs(plan, reinterpret_cast<const BlurJob*>(slot.blob.bytes() + plan.upload.jobs),
                      slot.stream);
+        slot.mark(kBlurEnd);
         launch_composite(plan, slot.blob.bytes(), slot.out.bytes(), slot.stream);
+        slot.mark(kCompositeEnd);
         CS_CUDA(cudaMemcpyAsync(slot.out_host.bytes(), slot.out.bytes(), plan.out_bytes,
                                 cudaMemcpyDeviceToHost, slot.stream));
+        slot.mark(kDownloadEnd);
+        timings_.enqueue_ms += ms_since(t);
+        ++timings_.sub_batches;
     }
 
-    // Waits for the slot's sub-batch and copies its pixels and ids into the frames.
+    // Waits for the slot's sub-batch and copies its pixels and ids into the frames, in bands of
+    // rows on all threads: one thread copies a few GB/s, less than the device delivers.
     void finish(Slot& slot, const std::vector<SceneSpec>& scenes, std::vector<Frame>& frames) {
+        Clock::time_point t = Clock::now();
         CS_CUDA(cudaStreamSynchronize(slot.stream));
+        timings_.wait_ms += ms_since(t);
+        timings_.upload_ms +=
+            slot.between(kTexturesBegin, kTexturesEnd) + slot.between(kBlobBegin, kBlobEnd);
+        timings_.blur_ms += slot.between(kBlobEnd, kBlurEnd);
+        timings_.composite_ms += slot.between(kBlurEnd, kCompositeEnd);
+        timings_.download_ms += slot.between(kCompositeEnd, kDownloadEnd);
+
+        t = Clock::now();
+        constexpr int kBandRows = 64;
+        std::vector<std::pair<size_t, int>> bands;  // (scene, first row)
+        for (size_t i = slot.range.begin; i < slot.range.end; ++i) {
+            const SceneSpec& scene = scenes[i];
+            frames[i].rgb.create(scene.height, scene.width, CV_8UC3);
+            frames[i].ids.create(scene.height, scene.width, CV_8UC1);
+            for (int y = 0; y < scene.height; y += kBandRows) bands.emplace_back(i, y);
+        }
         const uint8_t* rgb = slot.out_host.bytes();
         const uint8_t* ids = rgb + slot.plan.ids_offset;
-        for (size_t i = slot.range.begin; i < slot.range.end; ++i) {
+        parallel_for(static_cast<int>(bands.size()), in_.threads, [&](int b) {
+            const size_t i = bands[b].first;
             const DevImage& im = slot.plan.images[i - slot.range.begin].record;
-            const SceneSpec& scene = scenes[i];
             Frame& f = frames[i];
-            f.rgb.create(scene.height, scene.width, CV_8UC3);
-            f.ids.create(scene.height, scene.width, CV_8UC1);
             const size_t row3 = static_cast<size_t>(im.width) * 3, row1 = im.width;
-            for (int y = 0; y < im.height; ++y) {
+            const int y1 = std::min(im.height, bands[b].second + kBandRows);
+            for (int y = bands[b].second; y < y1; ++y) {
                 std::memcpy(f.rgb.ptr<uint8_t>(y), rgb + im.rgb_offset + y * row3, row3);
                 std::memcpy(f.ids.ptr<uint8_t>(y), ids + im.ids_offset + y * row1, row1);
             }
-        }
+        });
+        timings_.copy_out_ms += ms_since(t);
     }
 
     RenderInputs in_;
@@ -335,6 +442,7 @@ class CudaRenderer : public Renderer {
     DeviceBackgrounds backgrounds_;
     Slot slots_[2];
     uint64_t sub_batch_ = 2;  // starts above 1 so that "stamp + 1 < sub_batch_" means idle
+    RenderTimings timings_;
 };
 
 }  // namespace
