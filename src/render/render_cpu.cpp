@@ -20,44 +20,6 @@
 namespace cardsynth {
 namespace {
 
-// Draws one texture through `to_texture` over rows [y0, y1), calling
-// `op(pixel, sample, x, y, u, v)` where the texture is not transparent.
-template <typename Op>
-void for_each_covered(const TexView& tex, const Mat3& to_texture, const CardPass& pass, int width,
-                      Op op, uint8_t* rgb, size_t rgb_stride) {
-    const float* m = to_texture.m;
-    const bool affine = m[6] == 0.0f && m[7] == 0.0f;
-    for (int y = pass.y0; y < pass.y1; ++y) {
-        int xa, xb;
-        if (!row_span(to_texture, static_cast<float>(y), 0.0f, tex.width, 0.0f, tex.height, &xa,
-                      &xb))
-            continue;
-        xa = std::max(xa, 0);
-        xb = std::min(xb, width - 1);
-        const float yc = static_cast<float>(y) + 0.5f;
-        uint8_t* row = rgb + static_cast<size_t>(y) * rgb_stride;
-        uint32_t s[4];
-        if (affine) {
-            const float ub = m[1] * yc + m[2], vb = m[4] * yc + m[5];
-            for (int x = xa; x <= xb; ++x) {
-                const float xc = static_cast<float>(x) + 0.5f;
-                const float u = m[0] * xc + ub, v = m[3] * xc + vb;
-                sample_bilinear(tex, u, v, s);
-                if (s[3] == 0) continue;
-                op(row + x * 3, s, x, y, u, v);
-            }
-        } else {
-            for (int x = xa; x <= xb; ++x) {
-                const float xc = static_cast<float>(x) + 0.5f;
-                const Vec2 t = mat3_apply(to_texture, xc, yc);
-                sample_bilinear(tex, t.x, t.y, s);
-                if (s[3] == 0) continue;
-                op(row + x * 3, s, x, y, t.x, t.y);
-            }
-        }
-    }
-}
-
 // Where a texture is certainly opaque, in the coordinates of the texture as drawn: a cross of
 // two rectangles (the rounded corners cut out), each shrunk by the blur's reach and by a texel
 // for the bilinear taps, so that every sample inside has alpha 255.
@@ -102,6 +64,21 @@ void core_span(const Mat3& to_texture, int y, const OpaqueCore& c, int* a, int* 
     }
 }
 
+// Pixels [lo, hi] of one shadow row: sampled outside the shadow's core [sa, sb], darkened by
+// the full opacity inside it.
+void shadow_segment(ShadowJob job, int lo, int hi, int sa, int sb) {
+    if (lo > hi) return;
+    if (sa > sb || sb < lo || sa > hi) {
+        job.xa = lo, job.xb = hi;
+        shadow_row(job);
+        return;
+    }
+    if (sa > lo) job.xa = lo, job.xb = sa - 1, shadow_row(job);
+    const int a = std::max(lo, sa), b = std::min(hi, sb);
+    darken_run(job.rgb + a * 3, b - a + 1, job.opacity256);
+    if (sb < hi) job.xa = sb + 1, job.xb = hi, shadow_row(job);
+}
+
 // The shadow of one card, drawn just before the card: where the card itself is opaque it
 // replaces the pixel whatever lies below, so the shadow skips the card's opaque core; inside
 // the shadow's own core its alpha is 255 and needs no sample. The bytes are those of darkening
@@ -109,7 +86,6 @@ void core_span(const Mat3& to_texture, int y, const OpaqueCore& c, int* a, int* 
 void draw_shadow(const TexView& tex, const CardPass& pass, const OpaqueCore& core, int width,
                  uint8_t* rgb, size_t stride) {
     const Mat3& m = pass.shadow_to_texture;
-    const bool affine = m.m[6] == 0.0f && m.m[7] == 0.0f;
     const uint32_t op = pass.shadow_opacity256;
     for (int y = pass.y0; y < pass.y1; ++y) {
         int xa, xb, ca, cb, sa, sb;
@@ -119,27 +95,13 @@ void draw_shadow(const TexView& tex, const CardPass& pass, const OpaqueCore& cor
         xb = std::min(xb, width - 1);
         core_span(pass.to_texture, y, core, &ca, &cb);
         core_span(m, y, core, &sa, &sb);
-        const float yc = static_cast<float>(y) + 0.5f;
-        const float ub = m.m[1] * yc + m.m[2], vb = m.m[4] * yc + m.m[5];
         uint8_t* row = rgb + static_cast<size_t>(y) * stride;
-        uint32_t s[4];
-        for (int x = xa; x <= xb; ++x) {
-            if (x >= ca && x <= cb) {
-                x = cb;
-                continue;
-            }
-            if (x >= sa && x <= sb) {
-                darken(row + x * 3, 255u, op);
-                continue;
-            }
-            const float xc = static_cast<float>(x) + 0.5f;
-            if (affine) {
-                sample_bilinear(tex, m.m[0] * xc + ub, m.m[3] * xc + vb, s);
-            } else {
-                const Vec2 t = mat3_apply(m, xc, yc);
-                sample_bilinear(tex, t.x, t.y, s);
-            }
-            if (s[3] != 0) darken(row + x * 3, s[3], op);
+        const ShadowJob job{tex, m.m, static_cast<float>(y) + 0.5f, xa, xb, row, op};
+        if (ca > cb || cb < xa || ca > xb) {
+            shadow_segment(job, xa, xb, sa, sb);
+        } else {
+            shadow_segment(job, xa, ca - 1, sa, sb);
+            shadow_segment(job, cb + 1, xb, sa, sb);
         }
     }
 }
@@ -183,34 +145,22 @@ class CpuRenderer : public Renderer {
             const float pad = static_cast<float>(pass.pad);
             uint8_t* ids = frame.ids.data;
             const size_t ids_stride = frame.ids.step[0];
-            const float* m = pass.to_texture.m;
-            if (m[6] == 0.0f && m[7] == 0.0f) {
-                for (int y = pass.y0; y < pass.y1; ++y) {
-                    int xa, xb;
-                    if (!row_span(pass.to_texture, static_cast<float>(y), 0.0f, view.width, 0.0f,
-                                  view.height, &xa, &xb))
-                        continue;
-                    RowJob job{view,
-                               m,
-                               static_cast<float>(y) + 0.5f,
-                               std::max(xa, 0),
-                               std::min(xb, W - 1),
-                               rgb + static_cast<size_t>(y) * stride,
-                               ids + static_cast<size_t>(y) * ids_stride,
-                               slot,
-                               pad};
-                    if (job.xa <= job.xb) composite_row(job);
-                }
-                continue;
+            for (int y = pass.y0; y < pass.y1; ++y) {
+                int xa, xb;
+                if (!row_span(pass.to_texture, static_cast<float>(y), 0.0f, view.width, 0.0f,
+                              view.height, &xa, &xb))
+                    continue;
+                RowJob job{view,
+                           pass.to_texture.m,
+                           static_cast<float>(y) + 0.5f,
+                           std::max(xa, 0),
+                           std::min(xb, W - 1),
+                           rgb + static_cast<size_t>(y) * stride,
+                           ids + static_cast<size_t>(y) * ids_stride,
+                           slot,
+                           pad};
+                if (job.xa <= job.xb) composite_row(job);
             }
-            for_each_covered(
-                view, pass.to_texture, pass, W,
-                [&](uint8_t* px, const uint32_t* s, int x, int y, float u, float v) {
-                    blend_over(px, s);
-                    if (id_covers(u, v, pad, view.width, view.height, s[3]))
-                        ids[static_cast<size_t>(y) * ids_stride + x] = slot;
-                },
-                rgb, stride);
         }
         shade_frame(shading_params(scene), frame.rgb.data, frame.rgb.step[0]);
     }

@@ -1,5 +1,5 @@
 // The CPU renderer's fast kernels against their references: the row blur against OpenCV's 8-bit
-// GaussianBlur, and the AVX2 row compositor against the scalar one, byte for byte.
+// GaussianBlur, and the AVX2 row compositor and shadow against the scalar ones, byte for byte.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -46,7 +46,7 @@ TEST_CASE("gaussian_blur_rgba gives the bytes of cv::GaussianBlur on the bordere
     }
 }
 
-TEST_CASE("the AVX2 row compositor writes the bytes of the scalar one") {
+TEST_CASE("the AVX2 row compositor writes the bytes of the scalar one, affine or projective") {
     if (!cpu_has_avx2()) {
         WARN("SKIP: this processor has no AVX2; only the scalar compositor runs here");
         return;
@@ -68,7 +68,11 @@ TEST_CASE("the AVX2 row compositor writes the bytes of the scalar one") {
             }
         const float angle = unit(rng) * 6.2832f, scale = 0.5f + 1.5f * unit(rng);
         const float c = std::cos(angle) * scale, s = std::sin(angle) * scale;
-        const float m[9] = {c, s, unit(rng) * tw - 40 * c, -s, c, unit(rng) * th + 40 * s, 0, 0, 1};
+        // Every other trial under perspective (a denominator between about 0.6 and 1.4).
+        const float p6 = trial % 2 ? (unit(rng) - 0.5f) * 0.006f : 0.0f;
+        const float p7 = trial % 2 ? (unit(rng) - 0.5f) * 0.006f : 0.0f;
+        const float m[9] = {c,  s, unit(rng) * tw - 40 * c, -s, c, unit(rng) * th + 40 * s, p6,
+                            p7, 1};
         cv::Mat frame(1, W, CV_8UC3), ids(1, W, CV_8UC1, cv::Scalar(0));
         cv::randu(frame, 0, 256);
         cv::Mat frame2 = frame.clone(), ids2 = ids.clone();
@@ -91,4 +95,66 @@ TEST_CASE("the AVX2 row compositor writes the bytes of the scalar one") {
         REQUIRE(cv::countNonZero(ids != ids2) == 0);
     }
     REQUIRE(drawn > 1000);  // the trials did draw cards
+}
+
+TEST_CASE("the AVX2 shadow row darkens the bytes of the scalar one, affine or projective") {
+    if (!cpu_has_avx2()) {
+        WARN("SKIP: this processor has no AVX2; only the scalar shadow runs here");
+        return;
+    }
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    const int W = 101;
+    int darkened = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+        const int tw = 6 + static_cast<int>(rng() % 50), th = 6 + static_cast<int>(rng() % 50);
+        cv::Mat tex(th, tw, CV_8UC4, cv::Scalar::all(0));
+        for (int y = 2; y < th - 2; ++y)
+            for (int x = 2; x < tw - 2; ++x)
+                tex.ptr<uint8_t>(y)[4 * x + 3] =
+                    static_cast<uint8_t>((rng() % 3 == 0) ? rng() % 256 : 255);
+        const float angle = unit(rng) * 6.2832f, scale = 0.5f + 1.5f * unit(rng);
+        const float c = std::cos(angle) * scale, s = std::sin(angle) * scale;
+        // Every other trial under perspective (a denominator between about 0.6 and 1.4).
+        const float p6 = trial % 2 ? (unit(rng) - 0.5f) * 0.006f : 0.0f;
+        const float p7 = trial % 2 ? (unit(rng) - 0.5f) * 0.006f : 0.0f;
+        const float m[9] = {c,  s, unit(rng) * tw - 40 * c, -s, c, unit(rng) * th + 40 * s, p6,
+                            p7, 1};
+        cv::Mat frame(1, W, CV_8UC3);
+        cv::randu(frame, 0, 256);
+        cv::Mat frame2 = frame.clone(), before = frame.clone();
+        ShadowJob job{TexView{tex.data, tw, th, static_cast<int>(tex.step[0])},
+                      m,
+                      0.5f + static_cast<float>(rng() % 40),
+                      static_cast<int>(rng() % 10),
+                      W - 1 - static_cast<int>(rng() % 10),
+                      frame.data,
+                      static_cast<uint32_t>(rng() % 257)};
+        shadow_row_scalar(job);
+        job.rgb = frame2.data;
+        shadow_row_avx2(job);
+        darkened += cv::countNonZero(frame.reshape(1) != before.reshape(1));
+        INFO("trial " << trial);
+        REQUIRE(cv::countNonZero(frame.reshape(1) != frame2.reshape(1)) == 0);
+    }
+    REQUIRE(darkened > 1000);  // the trials did darken pixels
+}
+
+TEST_CASE("the AVX2 run of full shadow darkens the bytes of darken") {
+    if (!cpu_has_avx2()) {
+        WARN("SKIP: this processor has no AVX2; only the scalar shadow runs here");
+        return;
+    }
+    std::mt19937 rng(4);
+    for (int trial = 0; trial < 200; ++trial) {
+        const int n = static_cast<int>(rng() % 70);
+        const uint32_t op = static_cast<uint32_t>(rng() % 257);
+        cv::Mat frame(1, n + 1, CV_8UC3);
+        cv::randu(frame, 0, 256);
+        cv::Mat expected = frame.clone();
+        for (int x = 0; x < n; ++x) darken(expected.data + 3 * x, 255u, op);
+        darken_run_avx2(frame.data, n, op);
+        INFO("trial " << trial << " n " << n << " opacity " << op);
+        REQUIRE(cv::countNonZero(frame.reshape(1) != expected.reshape(1)) == 0);
+    }
 }
