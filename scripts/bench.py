@@ -59,8 +59,8 @@ def peer(inp, n):
     return float(m.group(1)), int(m.group(2))
 
 
-def cardsynth(inp, n, launcher=(), extra=(), env=None):
-    cmd = list(launcher) + [BIN, "generate", "--config", os.path.join(ROOT, "configs", "w1.yaml"),
+def cardsynth(inp, n, launcher=(), extra=(), env=None, config="w1.yaml"):
+    cmd = list(launcher) + [BIN, "generate", "--config", os.path.join(ROOT, "configs", config),
                             "--card-dirs", os.path.join(inp, "cards"),
                             "--popularity", os.path.join(inp, "popularity.csv"),
                             "--backgrounds", os.path.join(inp, "backgrounds"),
@@ -76,6 +76,44 @@ def cardsynth(inp, n, launcher=(), extra=(), env=None):
             "overhead": float(total.group(6)), "stages": timing.group(1),
             "rss": int(timing.group(2)),
             "ranks": [(int(r), int(i), float(s), float(b)) for r, i, s, b in rows]}
+
+
+DEFAULT_EFFECTS = {"lighting": 0.25, "shadow": 0.35, "glare": 0.15, "noise": 2}
+
+
+def effect_flags(effects):
+    return [arg for k, v in effects.items() for arg in ("--set", f"scene.effects.{k}={v}")]
+
+
+def cpu_ms(result):
+    """CPU ms per image, all stages: steadier than images/s on a shared machine."""
+    return sum(float(v) for v in re.findall(r"[a-z]+ ([\d.]+)", result["stages"]))
+
+
+def effects_and_table(inp, n, peer_rate):
+    """W1 with the default effects, each effect alone, and the table scene, each beside a W1 run
+    without effects made just before it; returns report rows and lines."""
+    rows, lines = [], []
+    plain = cardsynth(inp, n, extra=["--threads", "2"])
+    fx = cardsynth(inp, n, extra=["--threads", "2"] + effect_flags(DEFAULT_EFFECTS))
+    rows.append(("W1 + default effects", fx, peer_rate))
+    lines.append(f"W1 + default effects: {fx['rate'] / plain['rate']:.2f}x the rate of W1 "
+                 f"without them ({fx['rate']:.1f} vs {plain['rate']:.1f} images/s); by CPU ms "
+                 f"per image {cpu_ms(plain) / cpu_ms(fx):.2f}x ({cpu_ms(fx):.2f} vs "
+                 f"{cpu_ms(plain):.2f})")
+    costs = []
+    for name, value in DEFAULT_EFFECTS.items():
+        one = cardsynth(inp, n, extra=["--threads", "2"] + effect_flags({name: value}))
+        costs.append(f"{name} {cpu_ms(one) - cpu_ms(plain):+.2f}")
+    lines.append("per-effect cost, CPU ms per 1280x720 image over W1 without effects: " +
+                 ", ".join(costs))
+    table = cardsynth(inp, max(n // 3, 100), extra=["--threads", "2"], config="table.yaml")
+    rows.append(("configs/table.yaml (10-40 cards, masks, effects)", table, peer_rate))
+    lines.append(f"configs/table.yaml: {cpu_ms(table):.2f} CPU ms per image, "
+                 f"{cpu_ms(table) / cpu_ms(plain):.2f}x W1's {cpu_ms(plain):.2f}")
+    for line in lines:
+        print(line)
+    return rows, lines
 
 
 def dd_rate(n, width=1280, height=720):
@@ -199,6 +237,8 @@ def main():
     print(raw_vs_dd)
     rows += [("W1 jpeg, 1 rank x 2 threads", jpeg, peer_rate),
              ("W1 raw, 1 rank x 2 threads", raw, peer_rate)]
+    fx_rows, fx_lines = effects_and_table(inp, a.images, peer_rate)
+    rows += fx_rows
     if launcher:
         two = cardsynth(inp, a.images, launcher=launcher, extra=["--threads", "1"])
         print(f"cardsynth jpeg 2x1: {two['rate']:.1f} images/s, ratio {two['rate'] / peer_rate:.1f}x; "
@@ -247,6 +287,7 @@ def main():
             for name, r, p in rows:
                 f.write(f"| {name} | {r['rate']:.1f} | {r['rate'] / p:.1f} | {r['stages']} | {r['rss']} |\n")
             f.write(f"\n{raw_vs_dd}.\n")
+            f.writelines(f"\n{line}.\n" for line in fx_lines)
             if training:
                 f.write("\nFrom the file to training:\n\n")
                 f.writelines(f"- {line}\n" for line in training)
