@@ -210,44 +210,43 @@ struct CommandLine {
     }
 };
 
-// Parses the command line and runs the command; errors are thrown, except those of parsing.
-int run_command(int argc, char** argv, const MpiContext& mpi) {
-    CommandLine cl;
-    CLI::App& app = cl.app;
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = mpi.root() ? app.exit(e) : e.get_exit_code();
-        return code == 0 ? kExitOk : kExitUsage;
+// The rank a launcher (mpirun, srun) gave this process; 0 when it was started alone.
+int launcher_rank() {
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+        const char* value = std::getenv(name);
+        if (value != nullptr && *value != '\0') return std::atoi(value);
     }
+    return 0;
+}
+
+// The commands that read or write files in one process: no MPI, whose start-up alone costs
+// about half a second; under a launcher, only rank 0 runs them.
+int run_file_command(const CommandLine& cl) {
+    if (!log::is_speaker()) return kExitOk;
     if (*cl.info) {
         print_info(cl.info_threads);
-    } else if (*cl.gen) {
-        Config config;
-        mpi.agree([&] { config = resolve(*cl.gen, cl.gf); });
-        GenerateOptions options;
-        options.resume = cl.gf.resume;
-        options.quiet = cl.gf.quiet;
-        options.threads_flag = cl.gen->count("--threads") > 0;
-        run_generate(config, options, mpi);
     } else if (*cl.prev) {
-        mpi.agree([&] {
-            if (!mpi.root()) return;
-            const int n =
-                write_preview(cl.preview_file, cl.preview_out, cl.preview_count, cl.preview_start);
-            log::info("[preview] " + std::to_string(n) + " images with their labels in '" +
-                      cl.preview_out + "'");
-        });
+        const int n =
+            write_preview(cl.preview_file, cl.preview_out, cl.preview_count, cl.preview_start);
+        log::info("[preview] " + std::to_string(n) + " images with their labels in '" +
+                  cl.preview_out + "'");
     } else if (*cl.insp) {
-        mpi.agree([&] {
-            if (!mpi.root()) return;
-            for (const std::string& line : inspect_dataset(cl.inspect_file)) log::info(line);
-        });
+        for (const std::string& line : inspect_dataset(cl.inspect_file)) log::info(line);
     } else if (*cl.exp) {
-        mpi.agree([&] {
-            if (mpi.root()) run_export(cl.ex);
-        });
+        run_export(cl.ex);
     }
+    return kExitOk;
+}
+
+// `generate`, on every rank of the job.
+int run_generate_command(const CommandLine& cl, const MpiContext& mpi) {
+    Config config;
+    mpi.agree([&] { config = resolve(*cl.gen, cl.gf); });
+    GenerateOptions options;
+    options.resume = cl.gf.resume;
+    options.quiet = cl.gf.quiet;
+    options.threads_flag = cl.gen->count("--threads") > 0;
+    run_generate(config, options, mpi);
     return kExitOk;
 }
 
@@ -273,6 +272,15 @@ int exit_code_of(Body&& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    log::set_speaker(launcher_rank() == 0);
+    CommandLine cl;
+    try {
+        cl.app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = log::is_speaker() ? cl.app.exit(e) : e.get_exit_code();
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+    if (!*cl.gen) return exit_code_of([&] { return run_file_command(cl); });
     // Nested so that a failed MPI start-up is reported too, and a run's error is printed before
     // MPI_Finalize, which waits for the other ranks.
     return exit_code_of([&] {
@@ -280,7 +288,7 @@ int main(int argc, char** argv) {
         return exit_code_of([&] {
             MpiContext mpi;
             log::set_speaker(mpi.root());
-            return run_command(argc, argv, mpi);
+            return run_generate_command(cl, mpi);
         });
     });
 }
