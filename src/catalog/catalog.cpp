@@ -136,16 +136,33 @@ std::vector<Card> validate(const std::vector<Candidate>& candidates, const Cards
     return cards;
 }
 
-std::vector<Card> cards_from_dirs(const CardsConfig& config) {
-    std::vector<Candidate> candidates;
-    for (size_t g = 0; g < config.dirs.size(); ++g) {
-        const std::string& dir = config.dirs[g];
+// The card directories, each once: "d ./d" or "d d" name one directory, whose cards would
+// otherwise enter the catalog twice or leave the second name with no card of its own.
+std::vector<std::string> distinct_dirs(const std::vector<std::string>& dirs) {
+    std::vector<std::string> distinct;
+    std::unordered_map<std::string, std::string> first_by_real;
+    for (const std::string& dir : dirs) {
         std::error_code ec;
         if (!fs::exists(dir, ec)) throw InputError("card directory '" + dir + "' does not exist");
         if (!fs::is_directory(dir, ec))
             throw InputError("card directory '" + dir + "' is not a directory");
-        walk(dir, g, candidates);
+        fs::path real = fs::canonical(dir, ec);  // it exists: symlinks, "." and ".." resolved
+        if (ec) real = fs::absolute(dir).lexically_normal();
+        const auto [it, fresh] = first_by_real.emplace(real.string(), dir);
+        if (!fresh) {
+            log::warn("card directory '" + dir + "' is '" + it->second +
+                      "' again; its cards are read once");
+            continue;
+        }
+        distinct.push_back(dir);
     }
+    return distinct;
+}
+
+std::vector<Card> cards_from_dirs(const CardsConfig& config) {
+    const std::vector<std::string> dirs = distinct_dirs(config.dirs);
+    std::vector<Candidate> candidates;
+    for (size_t g = 0; g < dirs.size(); ++g) walk(dirs[g], g, candidates);
     std::sort(candidates.begin(), candidates.end(),
               [](const Candidate& a, const Candidate& b) { return a.path < b.path; });
     candidates.erase(
@@ -153,10 +170,10 @@ std::vector<Card> cards_from_dirs(const CardsConfig& config) {
                     [](const Candidate& a, const Candidate& b) { return a.path == b.path; }),
         candidates.end());
     std::vector<size_t> usable;
-    std::vector<Card> cards = validate(candidates, config, config.dirs.size(), usable);
-    for (size_t g = 0; g < config.dirs.size(); ++g)
+    std::vector<Card> cards = validate(candidates, config, dirs.size(), usable);
+    for (size_t g = 0; g < dirs.size(); ++g)
         if (usable[g] == 0)
-            throw InputError("card directory '" + config.dirs[g] +
+            throw InputError("card directory '" + dirs[g] +
                              "' has no usable card images (jpg, jpeg, png, webp)");
     return cards;
 }
@@ -199,6 +216,39 @@ std::vector<Card> builtin_deck(const CardsConfig& config) {
     return cards;
 }
 
+// The card a row stands for: its file's path components, or its name when it names no file.
+std::string row_key(const PopularityRow& row) {
+    return row.file.empty() ? "name:" + lower(row.name) : "file:" + join(components(row.file), 0);
+}
+
+// An error under cards.strict, a warning otherwise: the table does not say what its author meant.
+void complain(const std::string& what, const std::string& otherwise, bool strict) {
+    if (strict) throw InputError(what);
+    log::warn(what + "; " + otherwise);
+}
+
+// A table with no rows weights nothing, and of two rows for one card only the first counts:
+// either is a table that does not say what its author meant.
+void check_popularity_rows(const std::vector<PopularityRow>& rows, const std::string& table,
+                           bool strict) {
+    if (rows.empty()) {
+        complain("popularity table '" + table + "' has a header but no rows (0 cards ranked)",
+                 "every card gets the same weight", strict);
+        return;
+    }
+    std::set<std::string> seen;
+    size_t repeated = 0;
+    std::string first;
+    for (const PopularityRow& row : rows)
+        if (!seen.insert(row_key(row)).second && repeated++ == 0)
+            first = row.file.empty() ? row.name : row.file;
+    if (repeated > 0)
+        complain("popularity table '" + table + "' has " + std::to_string(repeated) +
+                     (repeated == 1 ? " row" : " rows") + " repeating a card of another row (" +
+                     std::to_string(rows.size()) + " rows; the first repeated: '" + first + "')",
+                 "the first row of each card counts", strict);
+}
+
 // Gives each card the popularity of its row: a `file` row matches on whole trailing path
 // components (the longest such suffix wins), a `name` row matches the name ignoring case.
 void match_popularity(std::vector<Card>& cards, const std::vector<PopularityRow>& rows,
@@ -233,6 +283,13 @@ void match_popularity(std::vector<Card>& cards, const std::vector<PopularityRow>
         card.score = row->score;
     }
     if (unmatched == 0) return;
+    if (unmatched == cards.size()) {
+        complain("none of the " + std::to_string(rows.size()) + " rows of popularity table '" +
+                     table + "' matches any of the " + std::to_string(cards.size()) +
+                     " cards (the first card: '" + first_unmatched + "')",
+                 "every card gets the same weight", strict);
+        return;
+    }
     const std::string what = std::to_string(unmatched) + " card" +
                              (unmatched == 1 ? " has" : "s have") + " no popularity row in '" +
                              table + "'";
@@ -333,7 +390,10 @@ Catalog Catalog::from_cards(std::vector<Card> cards, const CardsConfig& config) 
 
 Catalog Catalog::load(const CardsConfig& config) {
     std::vector<PopularityRow> rows;
-    if (!config.popularity.empty()) rows = load_popularity(config.popularity);
+    if (!config.popularity.empty()) {
+        rows = load_popularity(config.popularity);
+        check_popularity_rows(rows, config.popularity, config.strict);
+    }
     const bool json_paths = config.dirs.empty() &&
                             std::any_of(rows.begin(), rows.end(),
                                         [](const PopularityRow& r) { return !r.file.empty(); }) &&

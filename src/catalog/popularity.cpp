@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/input_file.h"
 #include "base/text.h"
 
 namespace cardsynth {
@@ -169,15 +170,7 @@ std::vector<PopularityRow> parse_popularity_json(const std::string& text,
 }
 
 std::vector<PopularityRow> load_popularity(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw InputError("popularity file '" + path + "' is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot read popularity file '" + path + "'");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw InputError("cannot read popularity file '" + path + "'");
-    const std::string text = buffer.str();
+    const std::string text = read_input_file(path, kPopularityFileLimit, "popularity file");
     if (trim(text).empty()) throw InputError(path + ": empty popularity file");
     const std::string ext = lower(path.size() >= 5 ? path.substr(path.size() - 5) : path);
     const bool json = ext == ".json" || trim(text).front() == '[';

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "base/error.h"
 #include "dataset/dataset_reader.h"
 
 namespace cardsynth {
@@ -28,9 +29,7 @@ std::string label_line(const LabelSchema& schema) {
     return line;
 }
 
-}  // namespace
-
-std::vector<std::string> inspect_dataset(const std::string& dataset) {
+std::vector<std::string> describe(const std::string& dataset) {
     DatasetReader reader(dataset);
     const DatasetHeader& h = reader.header();
     const auto done = reader.done();
@@ -76,6 +75,17 @@ std::vector<std::string> inspect_dataset(const std::string& dataset) {
                       std::to_string(*most) + " times");
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<std::string> inspect_dataset(const std::string& dataset) {
+    // A file that cannot be read as a dataset is a bad input (exit 2), as for export.
+    try {
+        return describe(dataset);
+    } catch (const DatasetError& e) {
+        throw InputError(e.what());
+    }
 }
 
 }  // namespace cardsynth

@@ -44,15 +44,15 @@ void draw_labels(cv::Mat& bgr, const ImageLabels& labels, const CardTable& cards
     }
 }
 
-}  // namespace
-
-int write_preview(const std::string& dataset, const std::string& png, int count, int64_t start) {
+int draw_sheet(const std::string& dataset, const std::string& png, int count, int64_t start) {
+    if (count < 1) throw ConfigError("--count " + std::to_string(count) + ": expected at least 1");
     DatasetReader reader(dataset);
     const DatasetHeader& h = reader.header();
     if (start < 0 || start >= h.num_images)
         throw ConfigError("--start " + std::to_string(start) + " is outside 0.." +
-                          std::to_string(h.num_images - 1) + " of '" + dataset + "'");
-    const auto done = reader.done();
+                          std::to_string(h.num_images - 1) + " of '" + dataset +
+                          "' (attribute 'num_images' is " + std::to_string(h.num_images) + ")");
+    const auto done = reader.done();  // num_images long: the reader checked /done against it
     std::vector<int64_t> picks;
     for (int64_t i = start; i < h.num_images && static_cast<int>(picks.size()) < count; ++i)
         if (done[i]) picks.push_back(i);
@@ -76,6 +76,17 @@ int write_preview(const std::string& dataset, const std::string& png, int count,
     }
     if (!cv::imwrite(png, sheet)) throw Error("cannot write preview '" + png + "'");
     return static_cast<int>(picks.size());
+}
+
+}  // namespace
+
+int write_preview(const std::string& dataset, const std::string& png, int count, int64_t start) {
+    // A file that cannot be read as a dataset is a bad input (exit 2), as for export.
+    try {
+        return draw_sheet(dataset, png, count, start);
+    } catch (const DatasetError& e) {
+        throw InputError(e.what());
+    }
 }
 
 }  // namespace cardsynth

@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "base/error.h"
+#include "base/input_file.h"
 #include "base/text.h"
 
 namespace cardsynth {
@@ -507,6 +508,9 @@ YAML::Node load(const std::string& text, const std::string& place, bool file_lik
     }
 }
 
+// The smallest card height drawn, in pixels.
+constexpr double kMinCardHeightPx = 8.0;
+
 // --- validation helpers ------------------------------------------------------------------------
 
 [[noreturn]] void invalid(const std::string& key, const std::string& rule,
@@ -560,16 +564,13 @@ void apply_yaml(Config& base, const std::string& yaml_text, const std::string& o
 }
 
 void apply_yaml_file(Config& base, const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int err = errno;
-        throw ConfigError("cannot read config file '" + path +
-                          "': " + std::strerror(err ? err : ENOENT));
+    std::string text;
+    try {
+        text = read_input_file(path, kConfigFileLimit, "config file");
+    } catch (const InputError& e) {
+        throw ConfigError(e.what());  // a configuration problem, whatever the cause
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw ConfigError("cannot read config file '" + path + "': read error");
-    apply_yaml(base, text.str(), path);
+    apply_yaml(base, text, path);
 }
 
 void apply_set(Config& base, const std::string& key_equals_value) {
@@ -621,8 +622,11 @@ void validate(const Config& c) {
                 "must be <= scene.max_cards (" + std::to_string(s.max_cards) + ")",
                 std::to_string(s.min_cards));
     check_ordered("scene.card_height", s.card_height);
-    if (!(s.card_height.lo > 0.0))
-        invalid("scene.card_height", "must have lo > 0", range_text(s.card_height));
+    // A card of a few pixels shows nothing to learn, and per-card work measured against the
+    // card's size (blur in texels, tilt) grows without bound as the size nears zero.
+    if (!(s.card_height.lo >= kMinCardHeightPx))
+        invalid("scene.card_height", "must have lo >= " + number_text(kMinCardHeightPx) + " pixels",
+                range_text(s.card_height));
     if (s.card_height.hi > 4.0 * c.frame.height)
         invalid("scene.card_height",
                 "must have hi <= 4 x frame.height (" + std::to_string(4 * c.frame.height) + ")",

@@ -20,12 +20,14 @@ struct DatasetReader::Impl {
     LabelSchema schema;
     h5::Dataset images, images_encoded, images_offset, images_size, done;
     std::vector<h5::Dataset> labels;  // in schema order
+    bool card_ids = false;            // the schema reads card ids, which index /cards
 
     bool encoded() const { return header.storage != Storage::Raw; }
     void check_index(int64_t i) const {
         if (i < 0 || i >= header.num_images) {
-            throw DatasetError("image " + std::to_string(i) + " is outside '" + path + "' (" +
-                               std::to_string(header.num_images) + " images)");
+            throw DatasetError("image " + std::to_string(i) + " is outside '" + path +
+                               "' (attribute 'num_images' is " + std::to_string(header.num_images) +
+                               ")");
         }
     }
     template <class T>
@@ -66,10 +68,14 @@ DatasetReader::DatasetReader(const std::string& path, const LabelSchema& labels)
     Impl& d = *impl_;
     d.path = path;
     d.schema = labels;
+    for (const LabelColumn& c : labels.columns())
+        if (std::string(c.name) == "card_id") d.card_ids = true;
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw DatasetError("dataset '" + path + "' not found");
     d.file = h5::File::open_read(path);
     d.header = read_header(d.file);
+    // Before any read: every buffer below is sized from the attributes.
+    check_datasets(d.file, d.header);
     d.complete = d.file.read_int_attribute("complete") != 0;
 
     d.cards.names = d.file.open_dataset("/cards/name").read_strings();
@@ -170,6 +176,7 @@ ImageLabels DatasetReader::labels(int64_t i) const {
         for (size_t k = 0; k < count; ++k)
             column.read_slot(bytes.data() + k * column.bytes_per_entry(), out.cards[k]);
     }
+    if (d.card_ids) check_card_ids(out.cards, i, d.cards.names.size(), d.path);
     return out;
 }
 

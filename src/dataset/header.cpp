@@ -1,8 +1,60 @@
 #include "dataset/header.h"
 
+#include <limits>
+
 #include "base/error.h"
 
 namespace cardsynth {
+namespace {
+
+// The frame and slot limits a reader accepts: wider than what generate writes (frame sides of
+// 16..16384, up to 254 slots), but small enough that W x H x 3 and M x a label entry fit.
+constexpr int64_t kMaxSide = 1 << 16;
+constexpr int64_t kMaxSlots = std::numeric_limits<uint16_t>::max();
+
+int64_t attribute_in(const h5::File& file, const char* name, int64_t lo, int64_t hi) {
+    const int64_t value = file.read_int_attribute(name);
+    if (value < lo || value > hi)
+        throw DatasetError("attribute '" + std::string(name) + "' of '" + file.path() + "' is " +
+                           std::to_string(value) + ", expected " + std::to_string(lo) + ".." +
+                           std::to_string(hi));
+    return value;
+}
+
+std::string dims_text(const std::vector<hsize_t>& dims) {
+    std::string out = "[";
+    for (size_t a = 0; a < dims.size(); ++a) out += (a ? ", " : "") + std::to_string(dims[a]);
+    return out + "]";
+}
+
+// One axis of a dataset's expected shape, and the root attribute that sets it (none: fixed).
+struct Axis {
+    int64_t size;
+    const char* attribute;
+};
+
+void expect_shape(const h5::File& file, const std::string& name, const std::vector<Axis>& want) {
+    const std::vector<hsize_t> got = file.open_dataset(name).dims();
+    std::string wanted = "[";
+    for (size_t a = 0; a < want.size(); ++a)
+        wanted += (a ? ", " : "") +
+                  (want[a].attribute ? std::string(want[a].attribute) + " = " : std::string()) +
+                  std::to_string(want[a].size);
+    wanted += "]";
+    const std::string where = "'" + name + "' in '" + file.path() + "'";
+    if (got.size() != want.size())
+        throw DatasetError(where + " has shape " + dims_text(got) + ", expected " + wanted);
+    for (size_t a = 0; a < want.size(); ++a) {
+        if (got[a] == static_cast<hsize_t>(want[a].size)) continue;
+        if (want[a].attribute)
+            throw DatasetError(where + " has " + std::to_string(got[a]) + " along axis " +
+                               std::to_string(a) + ", but attribute '" + want[a].attribute +
+                               "' is " + std::to_string(want[a].size));
+        throw DatasetError(where + " has shape " + dims_text(got) + ", expected " + wanted);
+    }
+}
+
+}  // namespace
 
 void write_header(h5::File& file, const DatasetHeader& header, const h5::Transfer& xfer,
                   bool root) {
@@ -37,10 +89,10 @@ DatasetHeader read_header(const h5::File& file) {
     }
     DatasetHeader header;
     header.seed = file.read_uint_attribute("seed");
-    header.num_images = file.read_int_attribute("num_images");
-    header.width = static_cast<int>(file.read_int_attribute("width"));
-    header.height = static_cast<int>(file.read_int_attribute("height"));
-    header.max_cards = static_cast<int>(file.read_int_attribute("max_cards"));
+    header.num_images = attribute_in(file, "num_images", 0, std::numeric_limits<int64_t>::max());
+    header.width = static_cast<int>(attribute_in(file, "width", 1, kMaxSide));
+    header.height = static_cast<int>(attribute_in(file, "height", 1, kMaxSide));
+    header.max_cards = static_cast<int>(attribute_in(file, "max_cards", 1, kMaxSlots));
     header.masks = file.read_int_attribute("masks") != 0;
     const std::string storage = file.read_string_attribute("storage");
     try {
@@ -51,9 +103,74 @@ DatasetHeader read_header(const h5::File& file) {
     header.generator_version = file.read_string_attribute("generator_version");
     header.created_utc = file.read_string_attribute("created_utc");
     h5::Dataset config = file.open_dataset("/config");
+    // A scalar is read whole into one string; any other shape would overrun it.
+    if (!config.dims().empty())
+        throw DatasetError("'/config' in '" + path + "' has shape " + dims_text(config.dims()) +
+                           ", expected a scalar string");
     header.config_yaml = config.read_scalar_string();
     config.close();
     return header;
+}
+
+void check_datasets(const h5::File& file, const DatasetHeader& header) {
+    const std::string& path = file.path();
+    const int64_t n = header.num_images;
+    expect_shape(file, "/done", {{n, "num_images"}});
+
+    const bool encoded = header.storage != Storage::Raw;
+    const char* stored[] = {"/images", "/images_encoded", "/images_offset", "/images_size"};
+    for (const char* name : stored) {
+        const bool wanted = encoded != (std::string(name) == "/images");
+        if (file.exists(name) != wanted)
+            throw DatasetError("attribute 'storage' of '" + path + "' is '" +
+                               to_string(header.storage) + "', but the file " +
+                               (wanted ? "has no " : "has ") + name);
+    }
+    if (encoded) {
+        expect_shape(file, "/images_offset", {{n, "num_images"}});
+        expect_shape(file, "/images_size", {{n, "num_images"}});
+        const std::vector<hsize_t> total = file.open_dataset("/images_encoded").dims();
+        if (total.size() != 1)
+            throw DatasetError("'/images_encoded' in '" + path + "' has shape " + dims_text(total) +
+                               ", expected one axis of bytes");
+    } else {
+        expect_shape(
+            file, "/images",
+            {{n, "num_images"}, {header.height, "height"}, {header.width, "width"}, {3, nullptr}});
+    }
+    if (file.exists("/masks") != header.masks)
+        throw DatasetError(
+            "attribute 'masks' of '" + path + "' is " +
+            (header.masks ? "1, but the file has no /masks" : "0, but the file has /masks"));
+    if (header.masks)
+        expect_shape(file, "/masks",
+                     {{n, "num_images"}, {header.height, "height"}, {header.width, "width"}});
+
+    // Card ids index every column of /cards, so they must all be one list of the same length.
+    const std::vector<hsize_t> names = file.open_dataset("/cards/name").dims();
+    if (names.size() != 1)
+        throw DatasetError("'/cards/name' in '" + path + "' has shape " + dims_text(names) +
+                           ", expected one axis");
+    const int64_t cards = static_cast<int64_t>(names[0]);
+    for (const char* column : {"/cards/source", "/cards/rank", "/cards/weight"}) {
+        const std::vector<hsize_t> got = file.open_dataset(column).dims();
+        if (got.size() != 1 || static_cast<int64_t>(got[0]) != cards)
+            throw DatasetError("'" + std::string(column) + "' in '" + path + "' has shape " +
+                               dims_text(got) + ", but '/cards/name' has " + std::to_string(cards) +
+                               " cards");
+    }
+}
+
+void check_card_ids(const std::vector<CardLabel>& placed, int64_t image, size_t cards,
+                    const std::string& path) {
+    for (size_t k = 0; k < placed.size(); ++k) {
+        const int32_t id = placed[k].card_id;
+        if (id < 0 || static_cast<size_t>(id) >= cards)
+            throw DatasetError("image " + std::to_string(image) + " of '" + path +
+                               "' has card_id " + std::to_string(id) + " in slot " +
+                               std::to_string(k) + ", outside /cards (" + std::to_string(cards) +
+                               " cards)");
+    }
 }
 
 }  // namespace cardsynth

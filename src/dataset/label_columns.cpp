@@ -71,6 +71,15 @@ std::vector<h5::Dataset> open_label_columns(const h5::File& file, const LabelSch
         if (type != type_name(c.type))
             throw DatasetError(where + " is " + type + ", expected " + type_name(c.type));
         const std::vector<hsize_t> want = column_dims(c, num_images, max_cards), got = d.dims();
+        // Name the root attribute that disagrees: every read of a row is sized from them.
+        const auto disagrees = [&](size_t axis, const char* attribute, int64_t value) {
+            if (got.size() == want.size() && got[axis] != want[axis])
+                throw DatasetError(where + " has " + std::to_string(got[axis]) + " along axis " +
+                                   std::to_string(axis) + ", but attribute '" + attribute +
+                                   "' is " + std::to_string(value));
+        };
+        disagrees(0, "num_images", num_images);
+        if (c.extent == LabelExtent::PerSlot) disagrees(1, "max_cards", max_cards);
         if (got != want)
             throw DatasetError(where + " has shape " + dims_text(got) + ", expected " +
                                dims_text(want));

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "dataset/hdf5_handle.h"
+#include "dataset/header.h"
 #include "dataset/label_columns.h"
 
 namespace cardsynth {
@@ -21,6 +22,8 @@ struct SlabReader::Impl {
     h5::Dataset images, encoded, masks;
     std::vector<uint64_t> offsets, sizes;  // encoded storage
     uint64_t encoded_total = 0;
+    size_t cards = 0;       // the length of /cards/name, which card ids index
+    bool card_ids = false;  // the schema reads card ids
 
     bool is_encoded() const { return header.storage != Storage::Raw; }
     size_t pixels() const { return static_cast<size_t>(header.width) * header.height; }
@@ -36,7 +39,11 @@ SlabReader::SlabReader(const std::string& path, const DatasetHeader& header,
     d.path = path;
     d.header = header;
     d.schema = schema;
+    for (const LabelColumn& c : schema.columns())
+        if (std::string(c.name) == "card_id") d.card_ids = true;
     d.file = h5::File::open_read(path);
+    check_datasets(d.file, header);
+    d.cards = static_cast<size_t>(d.file.open_dataset("/cards/name").dims().at(0));
     d.labels = open_label_columns(d.file, schema, header.num_images, header.max_cards);
     const size_t n = static_cast<size_t>(header.num_images);
     if (d.is_encoded()) {
@@ -66,6 +73,10 @@ int64_t SlabReader::slab_images(bool masks, int64_t budget_bytes) const {
 
 void SlabReader::read(int64_t begin, int64_t end, bool masks, Slab& slab) const {
     const Impl& d = *impl_;
+    if (begin < 0 || end < begin || end > d.header.num_images)
+        throw DatasetError("images [" + std::to_string(begin) + ", " + std::to_string(end) +
+                           ") are outside '" + d.path + "' (attribute 'num_images' is " +
+                           std::to_string(d.header.num_images) + ")");
     slab.begin = begin;
     slab.end = end;
     d.read_labels(slab);
@@ -110,6 +121,8 @@ void SlabReader::Impl::read_labels(Slab& slab) const {
                 column.read_slot(bytes.data() + j * per_image + k * column.bytes_per_entry(),
                                  slab.labels[j][k]);
     }
+    for (size_t j = 0; j < n && card_ids; ++j)
+        check_card_ids(slab.labels[j], slab.begin + static_cast<int64_t>(j), cards, path);
 }
 
 // Images are stored in the order their rounds were written, not by index: the slab's images are
@@ -124,7 +137,9 @@ void SlabReader::Impl::read_encoded(Slab& slab) const {
         const uint64_t off = offsets[at(j)], size = sizes[at(j)];
         if (off > encoded_total || size > encoded_total - off)
             throw DatasetError("image " + std::to_string(at(j)) + " of '" + path +
-                               "' points at bytes past /images_encoded");
+                               "' points at bytes [" + std::to_string(off) + ", " +
+                               std::to_string(off + size) + ") past /images_encoded (" +
+                               std::to_string(encoded_total) + " bytes)");
     }
     std::sort(order.begin(), order.end(),
               [&](size_t a, size_t b) { return offsets[at(a)] < offsets[at(b)]; });

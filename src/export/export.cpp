@@ -207,7 +207,13 @@ void export_images(const ExportJob& job, const std::vector<uint8_t>& split,
     Slab slab;
     for (int64_t begin = 0; begin < h.num_images; begin += per_slab) {
         const int64_t end = std::min(h.num_images, begin + per_slab);
-        reader.read(begin, end, masks, slab);
+        try {
+            reader.read(begin, end, masks, slab);
+        } catch (const DatasetError& e) {
+            // What the opening checks cannot see without reading every image (an image's bytes
+            // past /images_encoded, a count over max_cards) is the input's fault too: exit 2.
+            throw InputError(e.what());
+        }
         parallel_for(static_cast<int>(end - begin), job.threads, [&](int j) {
             const size_t i = static_cast<size_t>(begin + j);
             export_image(job, slab, j, split[i], annotations.empty() ? nullptr : &annotations[i]);

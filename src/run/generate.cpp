@@ -18,6 +18,7 @@
 #include "run/round_pipeline.h"
 #include "run/signals.h"
 #include "run/summary.h"
+#include "run/working_set.h"
 #include "scene/background.h"
 #include "system/system.h"
 
@@ -26,8 +27,6 @@ namespace {
 
 // A round lasts about this long, so the barrier costs little and a crash loses little.
 constexpr double kRoundSeconds = 3.0;
-// One rank holds at most this many bytes of images between writes.
-constexpr int64_t kRoundBytesBudget = 256ll << 20;
 // Declared capacity before any measurement, in images/s per thread whatever the frame size. High
 // on purpose: the first round is a short probe that its deadline ends (a slow rank just makes
 // fewer), and the memory cap bounds what a rank holds.
@@ -48,8 +47,20 @@ RenderInputs rank_resources(const Config& config, const GenerateOptions& options
     const std::vector<uint64_t> mask = affinity_mask();
     const int node = node_cores(mpi.node_or(mask), mask, cores, mpi.local_size());
     const char* omp_env = std::getenv("OMP_NUM_THREADS");
-    const int threads = choose_threads(config.threads, node, mpi.local_size(),
-                                       options.threads_flag ? "" : (omp_env ? omp_env : ""));
+    const bool from_env = !options.threads_flag && config.threads.mode == ThreadMode::Auto &&
+                          omp_env != nullptr && *omp_env != '\0';
+    int threads = choose_threads(config.threads, node, mpi.local_size(),
+                                 options.threads_flag ? "" : (omp_env ? omp_env : ""));
+    const int cap = thread_cap(node, mpi.local_size());
+    if (threads > cap) {
+        const int share = std::max(1, node / std::max(1, mpi.local_size()));
+        log::warn(std::string("threads ") + std::to_string(threads) + " (from " +
+                  (from_env ? "OMP_NUM_THREADS" : "threads") + ") is more than the cap of " +
+                  std::to_string(cap) + " (" + std::to_string(kThreadsPerCoreCap) + " x " +
+                  std::to_string(share) + " usable cores, at most " + std::to_string(kMaxThreads) +
+                  "); using " + std::to_string(cap));
+        threads = cap;
+    }
     // Every parallel loop of this rank, start-up included (card checks, playmats), uses its share
     // of the node; OpenCV's own pool would only add threads on the same cores.
     omp_set_num_threads(threads);
@@ -98,6 +109,17 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
         return;
     }
     RenderInputs inputs = rank_resources(config, options, mpi);
+    // Before the catalog and playmats load: a frame too large for this node fails in seconds.
+    mpi.agree([&] {
+        std::string source;
+        const int64_t available = available_memory_bytes(source);
+        const WorkingSet need = estimate_working_set(config, inputs.threads);
+        // MemAvailable moves with the neighbours' page cache and builds: a run needing under
+        // 1 GiB is refused only by a hard limit (a cgroup), never by a passing low.
+        if (source.rfind("MemAvailable", 0) == 0 && need.total() * mpi.local_size() < (1ll << 30))
+            return;
+        check_working_set(need, config, inputs.threads, mpi.local_size(), available, source);
+    });
     Catalog catalog;
     mpi.agree([&] { catalog = Catalog::load(config.cards); });
     for (const std::string& line : catalog.report_lines()) log::info(line);

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/text.h"
+#include "dataset/dataset_reader.h"
 
 namespace fs = std::filesystem;
 
@@ -60,6 +61,19 @@ CardTable table_for(const Catalog& catalog) {
     return table;
 }
 
+// Throws ConfigError when `header`, read from `file`, was made with another configuration.
+void check_same_configuration(const DatasetHeader& header, const Config& config,
+                              const std::string& file) {
+    Config stored;
+    apply_yaml(stored, header.config_yaml, file + ":/config");
+    const std::string key = first_content_difference(stored, config);
+    if (!key.empty())
+        throw ConfigError("--resume: '" + key + "' differs from the configuration stored in '" +
+                          file + "'; resume with the same settings or start over with --overwrite");
+    if (header.max_cards != config.scene.max_cards)
+        throw ConfigError("--resume: 'scene.max_cards' differs from '" + file + "'");
+}
+
 }  // namespace
 
 std::string partial_path(const std::string& path) {
@@ -96,7 +110,7 @@ OutputFile::OutputFile(const Config& config, bool resume, const MpiContext& mpi)
         log::info("[output] no '" + partial_ + "' to resume: starting it");
 }
 
-OutputFile::Action OutputFile::check_path(bool resume) const {
+OutputFile::Action OutputFile::check_path(bool resume) {
     const std::string& out = config_.output.path;
     const fs::path dir = fs::absolute(out).parent_path();
     std::error_code ec;
@@ -104,9 +118,15 @@ OutputFile::Action OutputFile::check_path(bool resume) const {
         throw ConfigError("output directory '" + dir.string() + "' does not exist");
     if (access(dir.c_str(), W_OK) != 0)
         throw ConfigError("output directory '" + dir.string() + "' is not writable");
+    // Before anything is read, replaced or deleted: another run may be writing these files.
+    lock_ = std::make_unique<OutputLock>(out);
     if (resume) {
         if (fs::exists(partial_, ec)) return Action::Resume;
-        if (fs::exists(out, ec)) return Action::AlreadyComplete;
+        if (fs::exists(out, ec)) {
+            // "Nothing left to do" only for the very dataset this command would have made.
+            check_complete_output(out);
+            return Action::AlreadyComplete;
+        }
         // A job requeued before it made its file resumes from nothing: start it.
         return Action::Create;
     }
@@ -115,6 +135,20 @@ OutputFile::Action OutputFile::check_path(bool resume) const {
             throw ConfigError("output '" + p + "' already exists; pass --overwrite to replace it" +
                               (p == partial_ ? " or --resume to finish it" : ""));
     return Action::Create;
+}
+
+void OutputFile::check_complete_output(const std::string& path) const {
+    std::unique_ptr<DatasetReader> reader;
+    try {
+        reader = std::make_unique<DatasetReader>(path);
+    } catch (const DatasetError& e) {
+        throw ConfigError("--resume: '" + path + "' is not a cardsynth dataset (" + e.what() +
+                          "); start over with --overwrite");
+    }
+    if (!reader->complete())
+        throw ConfigError("--resume: '" + path +
+                          "' is not complete (complete = 0); start over with --overwrite");
+    check_same_configuration(reader->header(), config_, path);
 }
 
 std::unique_ptr<DatasetWriter> OutputFile::open(const Catalog& catalog) const {
@@ -142,17 +176,7 @@ std::unique_ptr<DatasetWriter> OutputFile::create(const Catalog& catalog) const 
 std::unique_ptr<DatasetWriter> OutputFile::reopen() const {
     std::unique_ptr<DatasetWriter> writer;
     mpi_.agree([&] { writer = DatasetWriter::open(mpi_.comm(), partial_); });
-    mpi_.agree([&] {
-        Config stored;
-        apply_yaml(stored, writer->header().config_yaml, partial_ + ":/config");
-        const std::string key = first_content_difference(stored, config_);
-        if (!key.empty())
-            throw ConfigError("--resume: '" + key + "' differs from the configuration stored in '" +
-                              partial_ +
-                              "'; resume with the same settings or start over with --overwrite");
-        if (writer->header().max_cards != config_.scene.max_cards)
-            throw ConfigError("--resume: 'scene.max_cards' differs from '" + partial_ + "'");
-    });
+    mpi_.agree([&] { check_same_configuration(writer->header(), config_, partial_); });
     return writer;
 }
 

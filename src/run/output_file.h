@@ -2,6 +2,7 @@
 // created under a third name (OUT.partial.new) and renamed once its first metadata is flushed, so
 // a crash can never leave an OUT.partial that does not open; --resume reopens OUT.partial after
 // checking that it was made with the same configuration; only a complete file is renamed to OUT.
+// The run holds OUT.lock (run/output_lock.h) from the path checks until this object goes.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "config/config.h"
 #include "dataset/dataset.h"
 #include "mpi/mpi_context.h"
+#include "run/output_lock.h"
 
 namespace cardsynth {
 
@@ -25,8 +27,9 @@ int64_t stored_bytes_per_image(const Config& config);
 class OutputFile {
   public:
     // Rank 0 checks the output path (the directory exists and is writable; OUT and OUT.partial
-    // are replaced only with --overwrite) and decides whether to create, resume or do nothing.
-    // Collective; throws ConfigError on every rank.
+    // are replaced only with --overwrite), takes the output's lock for this object's lifetime and
+    // decides whether to create, resume or do nothing (--resume of an OUT that is a complete
+    // cardsynth file of this configuration). Collective; throws ConfigError on every rank.
     OutputFile(const Config& config, bool resume, const MpiContext& mpi);
 
     // --resume found OUT itself: nothing is left to make.
@@ -46,7 +49,9 @@ class OutputFile {
 
   private:
     enum class Action { Create, Resume, AlreadyComplete };
-    Action check_path(bool resume) const;
+    Action check_path(bool resume);
+    // Throws ConfigError unless `path` is a complete cardsynth file of this configuration.
+    void check_complete_output(const std::string& path) const;
     std::unique_ptr<DatasetWriter> create(const Catalog& catalog) const;
     std::unique_ptr<DatasetWriter> reopen() const;
     void rename_on_root(const std::string& from, const std::string& to) const;
@@ -55,6 +60,7 @@ class OutputFile {
     const MpiContext& mpi_;
     std::string partial_;
     Action action_ = Action::Create;
+    std::unique_ptr<OutputLock> lock_;  // rank 0 only
 };
 
 }  // namespace cardsynth

@@ -20,7 +20,7 @@ void install_stop_signals() {
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGUSR1}) sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
 int stop_signal() {
@@ -35,6 +35,8 @@ const char* signal_name(int sig) {
             return "SIGTERM";
         case SIGUSR1:
             return "SIGUSR1";
+        case SIGHUP:
+            return "SIGHUP";
         default:
             return "a signal";
     }

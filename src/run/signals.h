@@ -1,6 +1,7 @@
-// SIGINT, SIGTERM and SIGUSR1 (SLURM's warning before the time limit) only set a flag. Render
-// threads stop starting images when they see it, ending the round early; the run combines the
-// flags of all ranks at the round boundary, flushes, and exits with code 75.
+// SIGINT, SIGTERM, SIGUSR1 (SLURM's warning before the time limit) and SIGHUP (the terminal or ssh
+// session closing) only set a flag. Render threads stop starting images when they see it, ending
+// the round early; the run combines the flags of all ranks at the round boundary, flushes, and
+// exits with code 75.
 #pragma once
 
 namespace cardsynth {

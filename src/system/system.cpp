@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -134,8 +135,9 @@ int omp_env_threads(const std::string& omp_env) {
     const std::string first = trim(omp_env.substr(0, omp_env.find(',')), " \t");
     if (first.empty()) return 0;
     long long value = 0;
-    if (!parse_int64(first, value) || value <= 0 || value > 1000000) return 0;
-    return static_cast<int>(value);
+    if (!parse_int64(first, value) || value <= 0) return 0;
+    // Absurd counts are kept (clamped to an int) so that the thread cap reports them.
+    return static_cast<int>(std::min<long long>(value, std::numeric_limits<int>::max()));
 }
 
 }  // namespace
@@ -202,6 +204,64 @@ int choose_threads(const ThreadSetting& setting, int node_cores, int ranks_on_no
     }
     const int from_env = omp_env_threads(omp_env);
     return from_env > 0 ? from_env : share;
+}
+
+int thread_cap(int node_cores, int ranks_on_node) {
+    const int share = std::max(1, node_cores / std::max(1, ranks_on_node));
+    return std::min(kMaxThreads, kThreadsPerCoreCap * share);
+}
+
+int64_t memory_limit_from_cgroup(const std::string& text) {
+    const std::string value = trim(text);
+    long long bytes = 0;
+    if (value == "max" || !parse_int64(value, bytes) || bytes <= 0) return 0;
+    // v1 reports "unlimited" as LONG_MAX rounded down to a page.
+    if (bytes >= (1ll << 60)) return 0;
+    return bytes;
+}
+
+int64_t mem_available_from_meminfo(const std::string& meminfo) {
+    std::istringstream in(meminfo);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.compare(0, 13, "MemAvailable:") != 0) continue;
+        std::istringstream fields(line.substr(13));
+        long long kib = 0;
+        if (fields >> kib && kib > 0) return static_cast<int64_t>(kib) * 1024;  // always kB
+        return 0;
+    }
+    return 0;
+}
+
+int64_t available_memory_bytes(std::string& source) {
+    if (const char* fake = std::getenv("CARDSYNTH_TEST_MEMORY_BYTES")) {
+        long long bytes = 0;
+        if (parse_int64(trim(fake), bytes) && bytes > 0) {
+            source = "CARDSYNTH_TEST_MEMORY_BYTES";
+            return bytes;
+        }
+    }
+    int64_t limit = 0;
+    source.clear();
+    const auto consider = [&](int64_t bytes, const std::string& where) {
+        if (bytes > 0 && (limit == 0 || bytes < limit)) limit = bytes, source = where;
+    };
+    for (const std::string& dir : cgroup_dirs("/sys/fs/cgroup", "")) {
+        std::string line;
+        if (read_first_line(dir + "/memory.max", line))
+            consider(memory_limit_from_cgroup(line), "the cgroup limit " + dir + "/memory.max");
+    }
+    for (const std::string& dir : cgroup_dirs("/sys/fs/cgroup/memory", "memory")) {
+        std::string line;
+        if (read_first_line(dir + "/memory.limit_in_bytes", line))
+            consider(memory_limit_from_cgroup(line),
+                     "the cgroup limit " + dir + "/memory.limit_in_bytes");
+    }
+    std::ifstream meminfo("/proc/meminfo");
+    std::ostringstream text;
+    text << meminfo.rdbuf();
+    consider(mem_available_from_meminfo(text.str()), "MemAvailable in /proc/meminfo");
+    return limit;
 }
 
 std::string gpu_line(const GpuProbe& probe) {

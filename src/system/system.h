@@ -47,6 +47,23 @@ int conservative_threads(int cores);
 int choose_threads(const ThreadSetting& setting, int node_cores, int ranks_on_node,
                    const std::string& omp_env);
 
+// The most threads a rank runs: 4 x its share of the node's cores, at most kMaxThreads. More only
+// contend for the same cores, and tens of thousands make thread creation fail inside OpenMP.
+constexpr int kMaxThreads = 1024;
+constexpr int kThreadsPerCoreCap = 4;
+int thread_cap(int node_cores, int ranks_on_node);
+
+// Memory this process may use, in bytes: the tightest cgroup limit along its cgroup (v2
+// memory.max, v1 memory.limit_in_bytes) and the node's MemAvailable, whichever is lower; 0 when
+// neither is known. `source` says where the number came from. For tests only, the environment
+// variable CARDSYNTH_TEST_MEMORY_BYTES replaces the measurement.
+int64_t available_memory_bytes(std::string& source);
+// A cgroup memory limit file's content ("max", "8589934592"); 0 = no limit. v1 writes "no limit"
+// as a huge number near INT64_MAX, which counts as none too.
+int64_t memory_limit_from_cgroup(const std::string& text);
+// MemAvailable of /proc/meminfo text, in bytes; 0 when absent.
+int64_t mem_available_from_meminfo(const std::string& meminfo);
+
 GpuProbe probe_gpus();
 
 // "[system] Detected N GPU(s): NAME" or "[system] No GPU detected, using CPU only".

@@ -109,9 +109,11 @@ TEST_CASE("--resume finishes OUT.partial, finds OUT complete, or starts afresh")
         const OutputFile output(config, false, mpi);
         output.open(catalog)->close();
     }
-    const OutputFile again(config, true, mpi);
-    REQUIRE(again.resuming());
-    again.complete(again.open(catalog));
+    {
+        const OutputFile again(config, true, mpi);
+        REQUIRE(again.resuming());
+        again.complete(again.open(catalog));
+    }
     mpi.barrier();
     CHECK(OutputFile(config, true, mpi).already_complete());
 }
@@ -126,6 +128,43 @@ TEST_CASE("--resume refuses a partial file made with another configuration") {
     const OutputFile output(config, true, mpi);
     REQUIRE(output.resuming());
     CHECK_THROWS_WITH(output.open(catalog), Contains("'seed' differs"));
+}
+
+TEST_CASE("--resume of an OUT that is not this configuration's complete dataset is refused") {
+    MpiContext mpi;
+    const std::string dir = fresh_dir(mpi, "resume_foreign");
+    const std::string text = dir + "/text.h5";
+    if (mpi.root()) std::ofstream(text) << "not a dataset";
+    mpi.barrier();
+    CHECK_THROWS_WITH(OutputFile(small_config(text), true, mpi),
+                      Contains("not a cardsynth dataset") && Contains(text));
+    const std::string out = dir + "/out.h5";
+    Config config = small_config(out);
+    const Catalog catalog = Catalog::load(config.cards);
+    {
+        const OutputFile output(config, false, mpi);
+        output.complete(output.open(catalog));
+    }
+    config.seed = 99;
+    CHECK_THROWS_WITH(OutputFile(config, true, mpi), Contains("'seed' differs") && Contains(out));
+}
+
+TEST_CASE("an output is locked while its OutputFile lives, and released after") {
+    MpiContext mpi;
+    const std::string out = fresh_dir(mpi, "lock") + "/out.h5";
+    const Config config = small_config(out);
+    {
+        const OutputFile first(config, false, mpi);
+        mpi.barrier();
+        CHECK(exists(out + ".lock"));
+        // This process is alive, so its own lock refuses a second claim like any other run's.
+        CHECK_THROWS_WITH(OutputFile(config, false, mpi), Contains("in use by another run"));
+        CHECK(exists(out + ".lock"));
+        mpi.barrier();  // every rank looks before rank 0 releases the lock
+    }
+    mpi.barrier();
+    CHECK_FALSE(exists(out + ".lock"));
+    CHECK(exit_code_of(config, mpi) == 0);
 }
 
 TEST_CASE("the per-image size bound counts pixels, mask, label slots and index entries") {

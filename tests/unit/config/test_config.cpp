@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "base/error.h"
 #include "config/config.h"
 
@@ -461,14 +463,33 @@ TEST_CASE("a key nothing resembles gets no suggestion") {
 TEST_CASE("the edges of the valid ranges are accepted") {
     for (const char* text :
          {"scene: {min_cards: 0, max_cards: 1}", "scene: {max_cards: 254}",
-          "frame: {width: 16, height: 16}\nscene: {card_height: [1, 64]}", "frame: {width: 16384}",
+          "frame: {width: 16, height: 16}\nscene: {card_height: [8, 64]}", "frame: {width: 16384}",
           "output: {jpeg_quality: 1}", "scene: {blur_sigma: [50, 50]}",
           "scene: {perspective: 1, min_visible: 1}", "cache_mb: 16",
           "cards: {popularity_min: 5, popularity_max: 5}",
           "cards: {rank_exponent: 0, builtin_count: 100000}",
-          "scene: {card_height: [1, 2880], kind: table, overlap: avoid}",
+          "scene: {card_height: [8, 2880], kind: table, overlap: avoid}",
           "scene: {effects: {lighting: 1, shadow: 1, glare: 1, noise: 50}}"}) {
         INFO(text);
         CHECK(error_of(text, false) == "");
     }
+}
+
+TEST_CASE("cards too small to draw are refused naming scene.card_height") {
+    CHECK(error_of("scene.card_height=[0.001, 0.001]", true).find("scene.card_height") == 0);
+    CHECK(error_of("scene.card_height=[7.9, 100]", true).find("lo >= 8") != std::string::npos);
+    CHECK(error_of("scene.card_height=[8, 100]", true).empty());
+}
+
+TEST_CASE("config files must be regular files of at most 1 MiB") {
+    Config c;
+    CHECK_THROWS_WITH(apply_yaml_file(c, "/dev/zero"),
+                      Catch::Contains("/dev/zero") && Catch::Contains("not a regular file"));
+    const std::string path = "/tmp/cs_config_big_" + std::to_string(::getpid()) + ".yaml";
+    {
+        std::ofstream out(path);
+        out << "# " << std::string((1 << 20) + 10, 'x') << "\n";
+    }
+    CHECK_THROWS_WITH(apply_yaml_file(c, path), Catch::Contains(path) && Catch::Contains("1 MiB"));
+    std::remove(path.c_str());
 }

@@ -1,5 +1,7 @@
-// Core detection, the legacy scripts' thread table, the thread policies and the [system] report lines.
+// Core detection, the legacy scripts' thread table, the thread policies and the [system] report
+// lines.
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -143,4 +145,39 @@ TEST_CASE("node cores: the union of the ranks' masks, capped by a quota") {
     // An empty mask (affinity unknown) still gives one core.
     CHECK(node_cores({0}, {0}, 1, 1) == 1);
     CHECK(mask_cores({~0ull, 0x1}) == 65);
+}
+
+TEST_CASE("the thread cap is 4 x a rank's share of cores, at most 1024", "[system]") {
+    CHECK(thread_cap(2, 1) == 8);
+    CHECK(thread_cap(16, 2) == 32);
+    CHECK(thread_cap(2, 4) == 4);  // a share below one core counts as one
+    CHECK(thread_cap(1000, 1) == 1024);
+    CHECK(thread_cap(8, 0) == 32);
+}
+
+TEST_CASE("absurd OMP_NUM_THREADS values reach the cap instead of being dropped", "[system]") {
+    const ThreadSetting automatic{ThreadMode::Auto, 0};
+    CHECK(choose_threads(automatic, 16, 2, "1000000") == 1000000);
+    CHECK(choose_threads(automatic, 16, 2, "99999999999") == 2147483647);
+}
+
+TEST_CASE("cgroup memory limits and MemAvailable are parsed", "[system]") {
+    CHECK(memory_limit_from_cgroup("max\n") == 0);
+    CHECK(memory_limit_from_cgroup("8589934592\n") == 8589934592ll);
+    CHECK(memory_limit_from_cgroup("9223372036854771712") == 0);  // v1 "no limit"
+    CHECK(memory_limit_from_cgroup("junk") == 0);
+    CHECK(mem_available_from_meminfo("MemTotal:       16000000 kB\n"
+                                     "MemFree:         1000000 kB\n"
+                                     "MemAvailable:    2000000 kB\n") == 2000000ll * 1024);
+    CHECK(mem_available_from_meminfo("MemTotal: 1 kB\n") == 0);
+}
+
+TEST_CASE("CARDSYNTH_TEST_MEMORY_BYTES replaces the measurement", "[system]") {
+    std::string source;
+    ::setenv("CARDSYNTH_TEST_MEMORY_BYTES", "12345", 1);
+    CHECK(available_memory_bytes(source) == 12345);
+    CHECK(source == "CARDSYNTH_TEST_MEMORY_BYTES");
+    ::unsetenv("CARDSYNTH_TEST_MEMORY_BYTES");
+    CHECK(available_memory_bytes(source) > 0);  // /proc/meminfo at least
+    CHECK(!source.empty());
 }
