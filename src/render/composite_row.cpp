@@ -86,6 +86,72 @@ __attribute__((target("avx2"), always_inline)) inline __m256i over(__m256i s, __
     return _mm256_min_epi32(_mm256_add_epi32(s, t), _mm256_set1_epi32(255));
 }
 
+// The bilinear footprint of eight pixels of a row, as sample_bilinear computes it: the four
+// integer weights of each pixel and the texel pairs of the two texture rows it reads.
+struct Footprint8 {
+    __m256 u, v;                 // texture coordinates of the pixel centres
+    __m256i w00, w10, w01, w11;  // weights of the texels below
+    __m256i a, b, c, d;          // RGBA texels: top left, top right, bottom left, bottom right
+};
+
+// What the footprint of a row's pixels needs of one texture, hoisted out of the row loop.
+class Sampler8 {
+  public:
+    __attribute__((target("avx2"), always_inline)) explicit Sampler8(const TexView& tex)
+        : xmax_(_mm256_set1_ps(static_cast<float>(tex.width - 1) - 0.001f)),
+          ymax_(_mm256_set1_ps(static_cast<float>(tex.height - 1) - 0.001f)),
+          stride_(_mm256_set1_epi32(tex.stride)),
+          row0_(reinterpret_cast<const long long*>(tex.data)),
+          row1_(reinterpret_cast<const long long*>(tex.data + tex.stride)) {}
+
+    // The footprint of pixels x .. x + 7 of the row that `map` maps.
+    __attribute__((target("avx2"), always_inline)) Footprint8 at(const RowMap& map, int x) const {
+        const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
+        const __m256 xc = _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(static_cast<float>(x)),
+                                                      _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)),
+                                        half);
+        Footprint8 f;
+        map8(map, xc, &f.u, &f.v);
+        const __m256 u = f.u, v = f.v;
+        const __m256 k256 = _mm256_set1_ps(256.0f);
+        const __m256i c128 = _mm256_set1_epi32(128), c256 = _mm256_set1_epi32(256);
+        const __m256 fxf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(u, half), zero), xmax_);
+        const __m256 fyf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(v, half), zero), ymax_);
+        const __m256i x0 = _mm256_cvttps_epi32(fxf), y0 = _mm256_cvttps_epi32(fyf);
+        const __m256i fx =
+            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fxf, _mm256_cvtepi32_ps(x0)), k256));
+        const __m256i fy =
+            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fyf, _mm256_cvtepi32_ps(y0)), k256));
+        f.w11 = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(fx, fy), c128), 8);
+        f.w10 = _mm256_sub_epi32(fx, f.w11);
+        f.w01 = _mm256_sub_epi32(fy, f.w11);
+        f.w00 = _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(c256, fx), fy), f.w11);
+        const __m256i idx =
+            _mm256_add_epi32(_mm256_mullo_epi32(y0, stride_), _mm256_slli_epi32(x0, 2));
+        // A texel and its right neighbour are one 64-bit load: four gathers of four pairs
+        // instead of four gathers of eight texels. Pixels {0, 1, 4, 5} and {2, 3, 6, 7} go to
+        // the two gathers of a row so that one shuffle puts every texel back in pixel order.
+        const __m256i halves =
+            _mm256_permutevar8x32_epi32(idx, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+        const __m128i idx_a = _mm256_castsi256_si128(halves);
+        const __m128i idx_b = _mm256_extracti128_si256(halves, 1);
+        const __m256 top0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0_, idx_a, 1));
+        const __m256 top1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0_, idx_b, 1));
+        const __m256 bot0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1_, idx_a, 1));
+        const __m256 bot1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1_, idx_b, 1));
+        f.a = _mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0x88));
+        f.b = _mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0xDD));
+        f.c = _mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0x88));
+        f.d = _mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0xDD));
+        return f;
+    }
+
+  private:
+    __m256 xmax_, ymax_;
+    __m256i stride_;
+    const long long *row0_, *row1_;
+};
+
 }  // namespace
 
 // Eight pixels per step, each lane computing exactly what composite_row_scalar computes: the
@@ -94,23 +160,15 @@ __attribute__((target("avx2"), always_inline)) inline __m256i over(__m256i s, __
 // alpha), so lanes need no mask for the blend, only for the id buffer.
 __attribute__((target("avx2"))) void composite_row_avx2(const RowJob& j) {
     const RowMap map = row_map(j.m, j.yc);
+    const Sampler8 sampler(j.tex);
     const float tw = static_cast<float>(j.tex.width), th = static_cast<float>(j.tex.height);
-    const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
-    const __m256 k256 = _mm256_set1_ps(256.0f);
-    const __m256 xmax = _mm256_set1_ps(static_cast<float>(j.tex.width - 1) - 0.001f);
-    const __m256 ymax = _mm256_set1_ps(static_cast<float>(j.tex.height - 1) - 0.001f);
     const __m256 lo = _mm256_set1_ps(j.pad);
     const __m256 hi_u = _mm256_set1_ps(tw - j.pad), hi_v = _mm256_set1_ps(th - j.pad);
-    const __m256i stride = _mm256_set1_epi32(j.tex.stride);
     const __m256i lanes = _mm256_set1_epi32(0x00FF00FF), round = _mm256_set1_epi32(0x00800080);
-    const __m256i byte = _mm256_set1_epi32(0xFF), c128 = _mm256_set1_epi32(128);
-    const __m256i c255 = _mm256_set1_epi32(255), c256 = _mm256_set1_epi32(256);
+    const __m256i byte = _mm256_set1_epi32(0xFF);
+    const __m256i c255 = _mm256_set1_epi32(255);
     const __m256i a_hi = _mm256_set1_epi32(static_cast<int>(kIdAlphaThreshold) - 1);
     const __m256i a_in = _mm256_set1_epi32(static_cast<int>(kIdAlphaInsideThreshold) - 1);
-    const __m256 step = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-    const long long* row0 = reinterpret_cast<const long long*>(j.tex.data);
-    const long long* row1 = reinterpret_cast<const long long*>(j.tex.data + j.tex.stride);
-    const __m256i split = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
     // RGB bytes of four pixels (12 bytes at the start of each 128-bit lane) to and from one
     // channel per 32-bit lane.
     const __m256i to_r =
@@ -126,37 +184,10 @@ __attribute__((target("avx2"))) void composite_row_avx2(const RowJob& j) {
                                           1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
     int x = j.xa;
     for (; x + 7 <= j.xb; x += 8) {
-        const __m256 xc =
-            _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(static_cast<float>(x)), step), half);
-        __m256 u, v;
-        map8(map, xc, &u, &v);
-        const __m256 fxf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(u, half), zero), xmax);
-        const __m256 fyf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(v, half), zero), ymax);
-        const __m256i x0 = _mm256_cvttps_epi32(fxf), y0 = _mm256_cvttps_epi32(fyf);
-        const __m256i fx =
-            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fxf, _mm256_cvtepi32_ps(x0)), k256));
-        const __m256i fy =
-            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fyf, _mm256_cvtepi32_ps(y0)), k256));
-        const __m256i w11 =
-            _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(fx, fy), c128), 8);
-        const __m256i w10 = _mm256_sub_epi32(fx, w11), w01 = _mm256_sub_epi32(fy, w11);
-        const __m256i w00 = _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(c256, fx), fy), w11);
-        const __m256i idx =
-            _mm256_add_epi32(_mm256_mullo_epi32(y0, stride), _mm256_slli_epi32(x0, 2));
-        // A texel and its right neighbour are one 64-bit load: four gathers of four pairs
-        // instead of four gathers of eight texels. Pixels {0, 1, 4, 5} and {2, 3, 6, 7} go to
-        // the two gathers of a row so that one shuffle puts every texel back in pixel order.
-        const __m256i halves = _mm256_permutevar8x32_epi32(idx, split);
-        const __m128i idx_a = _mm256_castsi256_si128(halves);
-        const __m128i idx_b = _mm256_extracti128_si256(halves, 1);
-        const __m256 top0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0, idx_a, 1));
-        const __m256 top1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0, idx_b, 1));
-        const __m256 bot0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1, idx_a, 1));
-        const __m256 bot1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1, idx_b, 1));
-        const __m256i a = _mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0x88));
-        const __m256i b = _mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0xDD));
-        const __m256i c = _mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0x88));
-        const __m256i d = _mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0xDD));
+        const Footprint8 f = sampler.at(map, x);
+        const __m256 u = f.u, v = f.v;
+        const __m256i w00 = f.w00, w10 = f.w10, w01 = f.w01, w11 = f.w11;
+        const __m256i a = f.a, b = f.b, c = f.c, d = f.d;
         __m256i rb = _mm256_mullo_epi32(_mm256_and_si256(a, lanes), w00);
         rb = _mm256_add_epi32(rb, _mm256_mullo_epi32(_mm256_and_si256(b, lanes), w10));
         rb = _mm256_add_epi32(rb, _mm256_mullo_epi32(_mm256_and_si256(c, lanes), w01));
@@ -300,56 +331,16 @@ __attribute__((target("avx2"), always_inline)) inline void darken8_pixels(uint8_
 // pixel as it is, so lanes need no mask.
 __attribute__((target("avx2"))) void shadow_row_avx2(const ShadowJob& j) {
     const RowMap map = row_map(j.m, j.yc);
-    const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
-    const __m256 k256 = _mm256_set1_ps(256.0f);
-    const __m256 xmax = _mm256_set1_ps(static_cast<float>(j.tex.width - 1) - 0.001f);
-    const __m256 ymax = _mm256_set1_ps(static_cast<float>(j.tex.height - 1) - 0.001f);
-    const __m256i stride = _mm256_set1_epi32(j.tex.stride);
+    const Sampler8 sampler(j.tex);
     const __m256i c128 = _mm256_set1_epi32(128), c255 = _mm256_set1_epi32(255);
-    const __m256i c256 = _mm256_set1_epi32(256);
     const __m256i op = _mm256_set1_epi32(static_cast<int>(j.opacity256));
-    const __m256 step = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-    const long long* row0 = reinterpret_cast<const long long*>(j.tex.data);
-    const long long* row1 = reinterpret_cast<const long long*>(j.tex.data + j.tex.stride);
-    const __m256i split = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
     int x = j.xa;
     for (; x + 7 <= j.xb; x += 8) {
-        const __m256 xc =
-            _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(static_cast<float>(x)), step), half);
-        __m256 u, v;
-        map8(map, xc, &u, &v);
-        const __m256 fxf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(u, half), zero), xmax);
-        const __m256 fyf = _mm256_min_ps(_mm256_max_ps(_mm256_sub_ps(v, half), zero), ymax);
-        const __m256i x0 = _mm256_cvttps_epi32(fxf), y0 = _mm256_cvttps_epi32(fyf);
-        const __m256i fx =
-            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fxf, _mm256_cvtepi32_ps(x0)), k256));
-        const __m256i fy =
-            _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fyf, _mm256_cvtepi32_ps(y0)), k256));
-        const __m256i w11 =
-            _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(fx, fy), c128), 8);
-        const __m256i w10 = _mm256_sub_epi32(fx, w11), w01 = _mm256_sub_epi32(fy, w11);
-        const __m256i w00 = _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(c256, fx), fy), w11);
-        const __m256i idx =
-            _mm256_add_epi32(_mm256_mullo_epi32(y0, stride), _mm256_slli_epi32(x0, 2));
-        const __m256i halves = _mm256_permutevar8x32_epi32(idx, split);
-        const __m128i idx_a = _mm256_castsi256_si128(halves);
-        const __m128i idx_b = _mm256_extracti128_si256(halves, 1);
-        const __m256 top0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0, idx_a, 1));
-        const __m256 top1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row0, idx_b, 1));
-        const __m256 bot0 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1, idx_a, 1));
-        const __m256 bot1 = _mm256_castsi256_ps(_mm256_i32gather_epi64(row1, idx_b, 1));
-        const __m256i a =
-            _mm256_srli_epi32(_mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0x88)), 24);
-        const __m256i b =
-            _mm256_srli_epi32(_mm256_castps_si256(_mm256_shuffle_ps(top0, top1, 0xDD)), 24);
-        const __m256i c =
-            _mm256_srli_epi32(_mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0x88)), 24);
-        const __m256i d =
-            _mm256_srli_epi32(_mm256_castps_si256(_mm256_shuffle_ps(bot0, bot1, 0xDD)), 24);
-        __m256i alpha = _mm256_mullo_epi32(a, w00);
-        alpha = _mm256_add_epi32(alpha, _mm256_mullo_epi32(b, w10));
-        alpha = _mm256_add_epi32(alpha, _mm256_mullo_epi32(c, w01));
-        alpha = _mm256_add_epi32(alpha, _mm256_mullo_epi32(d, w11));
+        const Footprint8 f = sampler.at(map, x);
+        __m256i alpha = _mm256_mullo_epi32(_mm256_srli_epi32(f.a, 24), f.w00);
+        alpha = _mm256_add_epi32(alpha, _mm256_mullo_epi32(_mm256_srli_epi32(f.b, 24), f.w10));
+        alpha = _mm256_add_epi32(alpha, _mm256_mullo_epi32(_mm256_srli_epi32(f.c, 24), f.w01));
+        alpha = _mm256_add_epi32(alpha, _mm256_mullo_epi32(_mm256_srli_epi32(f.d, 24), f.w11));
         alpha = _mm256_srli_epi32(_mm256_add_epi32(alpha, c128), 8);
         if (_mm256_testz_si256(alpha, alpha)) continue;
         const __m256i k =
