@@ -1,5 +1,6 @@
 #include "run/output_file.h"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -74,6 +75,73 @@ void check_same_configuration(const DatasetHeader& header, const Config& config,
         throw ConfigError("--resume: 'scene.max_cards' differs from '" + file + "'");
 }
 
+// What `path` is, for a message: "a directory", "a character device", ...
+std::string kind_of(fs::file_type t) {
+    switch (t) {
+        case fs::file_type::directory:
+            return "a directory";
+        case fs::file_type::character:
+            return "a character device";
+        case fs::file_type::block:
+            return "a block device";
+        case fs::file_type::fifo:
+            return "a FIFO";
+        case fs::file_type::socket:
+            return "a socket";
+        default:
+            return "not a regular file";
+    }
+}
+
+// Throws ConfigError unless `path` is absent, a regular file or a symlink to a regular file.
+void check_regular_or_absent(const std::string& path) {
+    std::error_code ec;
+    const fs::file_status link = fs::symlink_status(path, ec);
+    if (link.type() == fs::file_type::not_found) return;
+    if (ec) throw ConfigError("output '" + path + "' cannot be checked: " + ec.message());
+    if (fs::is_symlink(link)) {
+        const fs::file_status target = fs::status(path, ec);
+        if (target.type() == fs::file_type::regular) return;
+        if (target.type() == fs::file_type::not_found)
+            throw ConfigError("output '" + path +
+                              "' is a dangling symbolic link, not a regular file; nothing was "
+                              "written");
+        throw ConfigError("output '" + path + "' is a symbolic link to " + kind_of(target.type()) +
+                          ", not to a regular file; nothing was written");
+    }
+    if (link.type() == fs::file_type::regular) return;
+    const std::string kind = kind_of(link.type());
+    throw ConfigError("output '" + path + "' is " + kind +
+                      (kind == "not a regular file" ? "" : ", not a regular file") +
+                      "; nothing was written");
+}
+
+// Throws ConfigError when `out` is the same file as one of the run's inputs (the popularity
+// table, a card image, a background), so that replacing it cannot destroy an input.
+void check_not_an_input(const std::string& out, const Config& config) {
+    struct stat o {};
+    if (stat(out.c_str(), &o) != 0) return;  // absent: it is no input
+    auto same = [&](const fs::path& input, const char* what) {
+        struct stat i {};
+        if (stat(input.c_str(), &i) == 0 && i.st_dev == o.st_dev && i.st_ino == o.st_ino)
+            throw ConfigError("output '" + out + "' is " + what + " of this run ('" +
+                              input.string() + "'); nothing was written");
+    };
+    if (!config.cards.popularity.empty()) same(config.cards.popularity, "the popularity table");
+    auto scan = [&](const std::string& dir, const char* what) {
+        std::error_code ec;
+        if (dir.empty() || !fs::is_directory(dir, ec)) return;
+        fs::recursive_directory_iterator it(dir,
+                                            fs::directory_options::follow_directory_symlink |
+                                                fs::directory_options::skip_permission_denied,
+                                            ec);
+        for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            if (it->is_regular_file(ec)) same(it->path(), what);
+    };
+    for (const std::string& d : config.cards.dirs) scan(d, "a card image");
+    scan(config.backgrounds.dir, "a background image");
+}
+
 }  // namespace
 
 std::string partial_path(const std::string& path) {
@@ -118,6 +186,11 @@ OutputFile::Action OutputFile::check_path(bool resume) {
         throw ConfigError("output directory '" + dir.string() + "' does not exist");
     if (access(dir.c_str(), W_OK) != 0)
         throw ConfigError("output directory '" + dir.string() + "' is not writable");
+    // Before the lock and before anything is written: the output may only ever be a regular file
+    // (never a device, a FIFO or a directory) and never one of the run's own inputs.
+    for (const std::string& p : {out, partial_}) check_regular_or_absent(p);
+    check_not_an_input(out, config_);
+    check_not_an_input(partial_, config_);
     // Before anything is read, replaced or deleted: another run may be writing these files.
     lock_ = std::make_unique<OutputLock>(out);
     if (resume) {

@@ -27,9 +27,10 @@ int64_t stored_bytes_per_image(const Config& config);
 class OutputFile {
   public:
     // Rank 0 checks the output path (the directory exists and is writable; OUT and OUT.partial
-    // are replaced only with --overwrite), takes the output's lock for this object's lifetime and
-    // decides whether to create, resume or do nothing (--resume of an OUT that is a complete
-    // cardsynth file of this configuration). Collective; throws ConfigError on every rank.
+    // are regular files or absent, never one of the run's inputs, and are replaced only with
+    // --overwrite), takes the output's lock for this object's lifetime and decides whether to
+    // create, resume or do nothing (--resume of an OUT that is a complete cardsynth file of this
+    // configuration). Collective; throws ConfigError on every rank.
     OutputFile(const Config& config, bool resume, const MpiContext& mpi);
 
     // --resume found OUT itself: nothing is left to make.

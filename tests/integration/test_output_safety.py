@@ -3,16 +3,20 @@
 complete cardsynth dataset of the same configuration (a text file, another program's HDF5 or a
 dataset of other settings is refused with exit 2, naming it); a run holds OUT.lock, so a second
 run on the same -o (with or without --overwrite) is refused naming the first one's host and PID
-while the first finishes intact; a lock left by a dead process is replaced with a warning.
+while the first finishes intact; a lock left by a dead process is replaced with a warning. An
+output that is a device, a FIFO, a directory, a dangling symlink or one of the run's own inputs is
+refused before anything is written, even with --overwrite, and left as it was.
 """
 import os
 import socket
+import stat
 import subprocess
 import time
 
 import h5py
 
-from cslib import (SMALL, binary, check, generate, run, run_tests, scratch, validate)
+from cslib import (SMALL, binary, check, generate, make_cards, require_pil, run, run_tests,
+                   scratch, validate)
 
 QUICK = ["-n", "4", *SMALL, "--quiet"]
 
@@ -118,9 +122,72 @@ def test_a_lock_of_another_host_is_refused():
     check(os.path.exists(out + ".lock"), "another host's lock was removed")
 
 
+def test_a_character_device_is_refused():
+    expect_refusal(["generate", "-o", "/dev/null", "--overwrite"] + QUICK,
+                   ["/dev/null", "character device"])
+    check(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null is no longer a character device")
+
+
+def test_a_fifo_is_refused():
+    out = os.path.join(scratch("fifo"), "out.h5")
+    os.mkfifo(out)
+    expect_refusal(["generate", "-o", out, "--overwrite"] + QUICK, [out, "FIFO"])
+    check(stat.S_ISFIFO(os.lstat(out).st_mode), "the FIFO was replaced")
+
+
+def test_a_dangling_symlink_is_refused():
+    d = scratch("dangling")
+    out = os.path.join(d, "out.h5")
+    os.symlink(os.path.join(d, "missing.h5"), out)
+    expect_refusal(["generate", "-o", out, "--overwrite"] + QUICK, [out, "dangling"])
+    check(os.path.islink(out) and not os.path.exists(out), "the dangling link was changed")
+    check(not os.path.exists(os.path.join(d, "missing.h5")), "the link's target was made")
+
+
+def test_a_symlink_to_a_regular_file_is_accepted():
+    d = scratch("symlink_ok")
+    target, out = os.path.join(d, "target.h5"), os.path.join(d, "out.h5")
+    with open(target, "w") as f:
+        f.write("old\n")
+    os.symlink(target, out)
+    generate(out, *QUICK, "--overwrite")
+    validate(out)
+
+
+def test_an_input_as_the_output_is_refused():
+    require_pil()
+    d = scratch("input")
+    cards = make_cards(os.path.join(d, "cards"), count=2)
+    with open(cards[0], "rb") as f:
+        before = f.read()
+    expect_refusal(["generate", "-o", cards[0], "--overwrite", "--card-dirs",
+                    os.path.join(d, "cards")] + QUICK, [cards[0], "card image"])
+    unchanged(cards[0], before)
+    table = os.path.join(d, "popularity.csv")
+    with open(table, "w") as f:
+        f.write("name,rank\ncard0,1\ncard1,2\n")
+    expect_refusal(["generate", "-o", table, "--overwrite", "--popularity", table] + QUICK,
+                   [table, "popularity table"])
+    unchanged(table, b"name,rank\ncard0,1\ncard1,2\n")
+
+
+def test_a_directory_is_refused_at_once():
+    out = os.path.join(scratch("directory"), "out.h5")
+    os.makedirs(os.path.join(out, "inside"))
+    t0 = time.monotonic()
+    expect_refusal(["generate", "-o", out, "--overwrite", "-n", "5000", *SMALL, "--quiet"],
+                   [out, "directory"])
+    elapsed = time.monotonic() - t0
+    check(elapsed < 5, f"refused only after {elapsed:.1f} s")
+    check(os.path.isdir(os.path.join(out, "inside")), "the directory was changed")
+
+
 if __name__ == "__main__":
     run_tests([test_resume_onto_a_text_file, test_resume_onto_a_foreign_hdf5,
                test_resume_onto_a_dataset_of_another_configuration,
                test_a_second_run_on_one_output_is_refused,
                test_a_stale_lock_is_replaced_with_a_warning,
-               test_a_lock_of_another_host_is_refused])
+               test_a_lock_of_another_host_is_refused, test_a_character_device_is_refused,
+               test_a_fifo_is_refused, test_a_dangling_symlink_is_refused,
+               test_a_symlink_to_a_regular_file_is_accepted,
+               test_an_input_as_the_output_is_refused, test_a_directory_is_refused_at_once])
