@@ -12,16 +12,6 @@
 
 namespace cardsynth {
 
-std::string byte_size_text(double bytes) {
-    const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024.0 && u < 4) bytes /= 1024.0, ++u;
-    if (u == 0) return format("%.0f bytes", bytes);
-    return bytes == static_cast<double>(static_cast<int64_t>(bytes))
-               ? format("%.0f %s", bytes, units[u])
-               : format("%.1f %s", bytes, units[u]);
-}
-
 std::string read_input_file(const std::string& path, int64_t limit, const std::string& what) {
     const std::string name = what + " '" + path + "'";
     struct stat st;

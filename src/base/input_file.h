@@ -17,7 +17,4 @@ constexpr int64_t kPopularityFileLimit = 256ll << 20;  // a table of every card 
 // reading), or unreadable. A file that grows past `limit` while being read fails too.
 std::string read_input_file(const std::string& path, int64_t limit, const std::string& what);
 
-// "1 MiB", "256 MiB", "3.2 GiB", "512 bytes": a byte count for messages.
-std::string byte_size_text(double bytes);
-
 }  // namespace cardsynth

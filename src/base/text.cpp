@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 
 namespace cardsynth {
@@ -33,6 +34,16 @@ std::string format(const char* fmt, ...) {
     }
     va_end(again);
     return out;
+}
+
+std::string byte_size_text(double bytes) {
+    const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024.0 && u < 4) bytes /= 1024.0, ++u;
+    if (u == 0) return format("%.0f bytes", bytes);
+    return bytes == static_cast<double>(static_cast<int64_t>(bytes))
+               ? format("%.0f %s", bytes, units[u])
+               : format("%.1f %s", bytes, units[u]);
 }
 
 }  // namespace cardsynth

@@ -17,4 +17,7 @@ std::string trim(const std::string& s, const char* blanks = " \t\r\n");
 // arguments against the format.
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
+// "1 MiB", "256 MiB", "3.2 GiB", "512 bytes": a byte count for messages.
+std::string byte_size_text(double bytes);
+
 }  // namespace cardsynth

@@ -113,12 +113,8 @@ void run_generate(const Config& config, const GenerateOptions& options, const Mp
     mpi.agree([&] {
         std::string source;
         const int64_t available = available_memory_bytes(source);
-        const WorkingSet need = estimate_working_set(config, inputs.threads);
-        // MemAvailable moves with the neighbours' page cache and builds: a run needing under
-        // 1 GiB is refused only by a hard limit (a cgroup), never by a passing low.
-        if (source.rfind("MemAvailable", 0) == 0 && need.total() * mpi.local_size() < (1ll << 30))
-            return;
-        check_working_set(need, config, inputs.threads, mpi.local_size(), available, source);
+        check_working_set(estimate_working_set(config, inputs.threads), config, inputs.threads,
+                          mpi.local_size(), available, source);
     });
     Catalog catalog;
     mpi.agree([&] { catalog = Catalog::load(config.cards); });

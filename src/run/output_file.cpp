@@ -22,13 +22,6 @@ constexpr int64_t kLabelBytesPerSlot = kCardsynth1LabelBytesPerSlot;
 constexpr int64_t kIndexBytesPerImage = 2 + 1 + 2 * 8;
 static_assert(kLabelBytesPerSlot == 76, "the label columns of docs/FORMAT.md");
 
-std::string human_bytes(double b) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (b >= 1024 && u < 4) b /= 1024, ++u;
-    return format("%.1f %s", b, units[u]);
-}
-
 // Free bytes in the output's directory, which it names in `dir`; negative when it cannot be told.
 double free_bytes_for(const Config& c, fs::path& dir) {
     dir = fs::absolute(c.output.path).parent_path();
@@ -262,8 +255,8 @@ void OutputFile::check_free_space(int64_t images) const {
         const double need = static_cast<double>(images) * stored_bytes_per_image(config_);
         if (need > free_bytes)
             throw DatasetError("not enough free space in '" + dir.string() + "' for '" +
-                               config_.output.path + "': need about " + human_bytes(need) +
-                               ", have " + human_bytes(free_bytes));
+                               config_.output.path + "': need about " + byte_size_text(need) +
+                               ", have " + byte_size_text(free_bytes));
     });
 }
 
@@ -273,8 +266,8 @@ std::string OutputFile::explain_write_failure(const std::string& what) const {
     fs::path dir;
     const double free_bytes = free_bytes_for(config_, dir);
     if (free_bytes < 0 || free_bytes > kNearlyFullBytes) return what;
-    return what + ": the disk is full (no space left: " + human_bytes(free_bytes) + " free in '" +
-           dir.string() + "'); make room, then rerun the same command with --resume";
+    return what + ": the disk is full (no space left: " + byte_size_text(free_bytes) +
+           " free in '" + dir.string() + "'); make room, then rerun the same command with --resume";
 }
 
 void OutputFile::complete(std::unique_ptr<DatasetWriter> writer) const {

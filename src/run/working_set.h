@@ -24,7 +24,9 @@ struct WorkingSet {
 WorkingSet estimate_working_set(const Config& config, int threads);
 
 // Throws ConfigError naming both numbers and the keys to lower when `ranks_on_node` ranks of
-// `working_set` each need more than `available_bytes` (0: unknown, nothing is checked).
+// `working_set` each need more than `available_bytes` (0: unknown, nothing is checked). When
+// `source` is MemAvailable, which moves with the neighbours' page cache and builds, a run needing
+// under 1 GiB is not refused: only a hard limit (a cgroup) refuses it.
 void check_working_set(const WorkingSet& working_set, const Config& config, int threads,
                        int ranks_on_node, int64_t available_bytes, const std::string& source);
 

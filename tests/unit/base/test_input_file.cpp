@@ -48,10 +48,3 @@ TEST_CASE("devices and directories are refused before reading", "[input_file]") 
     CHECK(error_of("/tmp", 1 << 20).find("is a directory") != std::string::npos);
     CHECK(error_of("/no/such/file", 1 << 20).find("/no/such/file") != std::string::npos);
 }
-
-TEST_CASE("byte sizes read as people write them", "[input_file]") {
-    CHECK(byte_size_text(512) == "512 bytes");
-    CHECK(byte_size_text(1 << 20) == "1 MiB");
-    CHECK(byte_size_text(256.0 * (1 << 20)) == "256 MiB");
-    CHECK(byte_size_text(1.5 * (1 << 30)) == "1.5 GiB");
-}

@@ -35,3 +35,10 @@ TEST_CASE("format prints like printf into a string of any length", "[text]") {
     CHECK(out == "<" + long_text + ">");
     CHECK(format("\\x%02x", 7) == "\\x07");
 }
+
+TEST_CASE("byte sizes read as people write them", "[text]") {
+    CHECK(byte_size_text(512) == "512 bytes");
+    CHECK(byte_size_text(1 << 20) == "1 MiB");
+    CHECK(byte_size_text(256.0 * (1 << 20)) == "256 MiB");
+    CHECK(byte_size_text(1.5 * (1 << 30)) == "1.5 GiB");
+}

@@ -14,32 +14,14 @@
 
 #include "base/error.h"
 #include "catalog/catalog.h"
+#include "catalog_support.h"
 
 using namespace cardsynth;
+using namespace cardsynth::testing;
 using Catch::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct ScratchDir {
-    fs::path path;
-    ScratchDir() {
-        std::string pattern = (fs::temp_directory_path() / "cardsynth-inputs-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-}
 
 CardsConfig four_cards(const ScratchDir& dir, const std::string& table) {
     fs::create_directories(dir / "cards");
@@ -52,25 +34,6 @@ CardsConfig four_cards(const ScratchDir& dir, const std::string& table) {
     config.popularity = dir / "pop.csv";
     config.use_popularity_weights = true;
     return config;
-}
-
-// Keeps the warnings of a load off the test output.
-Catalog quiet_load(const CardsConfig& config) {
-    std::fflush(stderr);
-    const int saved = ::dup(2);
-    FILE* null = std::fopen("/dev/null", "w");
-    ::dup2(fileno(null), 2);
-    struct Restore {
-        int saved;
-        FILE* null;
-        ~Restore() {
-            std::fflush(stderr);
-            ::dup2(saved, 2);
-            ::close(saved);
-            std::fclose(null);
-        }
-    } restore{saved, null};
-    return Catalog::load(config);
 }
 
 }  // namespace

@@ -22,28 +22,13 @@
 #include "catalog/card_image.h"
 #include "catalog/catalog.h"
 #include "catalog/image_probe.h"
+#include "catalog_support.h"
 
 using namespace cardsynth;
+using namespace cardsynth::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "cardsynth-catalog-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        for (auto& e : fs::recursive_directory_iterator(path, ec))
-            fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 using Bytes = std::vector<uint8_t>;
 
@@ -132,7 +117,7 @@ Bytes make_png(uint32_t w, uint32_t h, uint8_t depth, uint8_t colour_type, const
 
 // Runs fn with stderr sent to a file, and returns what was written there.
 std::string capture_stderr(const std::function<void()>& fn) {
-    TempDir dir;
+    ScratchDir dir;
     const std::string path = dir / "stderr.txt";
     std::fflush(stderr);
     const int saved = ::dup(2);
@@ -181,7 +166,7 @@ TEST_CASE("probe reads the declared size of JPEG, PNG and WebP", "[catalog][prob
     CHECK(h.width == 100000);
     CHECK(h.height == 70000);
 
-    TempDir dir;
+    ScratchDir dir;
     cv::Mat bgra(12, 30, CV_8UC4, cv::Scalar(10, 20, 30, 255));
     REQUIRE(cv::imwrite(dir / "lossless.webp", bgra, {cv::IMWRITE_WEBP_QUALITY, 101}));
     cv::Mat bgr(12, 30, CV_8UC3, cv::Scalar(10, 20, 30));
@@ -208,7 +193,7 @@ TEST_CASE("probe reads the declared size of JPEG, PNG and WebP", "[catalog][prob
 }
 
 TEST_CASE("probe never reads past the bytes it is given", "[catalog][probe]") {
-    TempDir dir;
+    ScratchDir dir;
     cv::Mat bgr(9, 11, CV_8UC3, cv::Scalar(1, 2, 3));
     REQUIRE(cv::imwrite(dir / "a.webp", bgr));
     std::vector<Bytes> samples = {encode_jpeg(noise_rgb(16, 16, 2), 16, 16, TJPF_RGB, TJSAMP_444),
@@ -239,7 +224,7 @@ TEST_CASE("probe never reads past the bytes it is given", "[catalog][probe]") {
 }
 
 TEST_CASE("broken card files are refused with a reason", "[catalog][images]") {
-    TempDir dir;
+    ScratchDir dir;
 
     SECTION("truncated JPEG") {
         const Bytes jpeg = encode_jpeg(noise_rgb(128, 96, 3), 128, 96, TJPF_RGB, TJSAMP_420);
@@ -317,7 +302,7 @@ TEST_CASE("broken card files are refused with a reason", "[catalog][images]") {
 }
 
 TEST_CASE("every pixel layout decodes to RGBA in R, G, B, A order", "[catalog][images]") {
-    TempDir dir;
+    ScratchDir dir;
     const int64_t limit = 100000000;
 
     SECTION("RGB JPEG") {
@@ -423,7 +408,7 @@ TEST_CASE("every pixel layout decodes to RGBA in R, G, B, A order", "[catalog][i
 }
 
 TEST_CASE("Catalog::load skips bad cards with warnings, or fails under strict", "[catalog][load]") {
-    TempDir dir;
+    ScratchDir dir;
     const std::string cards = dir / "cards";
     cv::Mat good(20, 14, CV_8UC3, cv::Scalar(10, 20, 30));
     REQUIRE(fs::create_directories(cards + "/set1/nested"));
@@ -470,7 +455,7 @@ TEST_CASE("Catalog::load skips bad cards with warnings, or fails under strict", 
 }
 
 TEST_CASE("card directories that cannot give cards are errors naming them", "[catalog][load]") {
-    TempDir dir;
+    ScratchDir dir;
     CardsConfig config;
     config.dirs = {dir / "missing"};
     CHECK_THROWS_WITH(Catalog::load(config),

@@ -13,32 +13,13 @@
 #include "base/error.h"
 #include "catalog/catalog.h"
 #include "catalog/popularity.h"
+#include "catalog_support.h"
 
 using namespace cardsynth;
+using namespace cardsynth::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct ScratchDir {
-    fs::path path;
-    ScratchDir() {
-        std::string pattern = (fs::temp_directory_path() / "cardsynth-popularity-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_text(const std::string& path, const std::string& text) {
-    fs::create_directories(fs::path(path).parent_path());
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-}
 
 void write_card(const std::string& path) {
     fs::create_directories(fs::path(path).parent_path());
@@ -50,25 +31,6 @@ const Card& by_source(const Catalog& catalog, const std::string& source) {
         if (c.source == source) return c;
     FAIL("no card " << source);
     throw;
-}
-
-// Keeps the warnings of a load off the test output.
-Catalog quiet_load(const CardsConfig& config) {
-    std::fflush(stderr);
-    const int saved = ::dup(2);
-    FILE* null = std::fopen("/dev/null", "w");
-    ::dup2(fileno(null), 2);
-    struct Restore {
-        int saved;
-        FILE* null;
-        ~Restore() {
-            std::fflush(stderr);
-            ::dup2(saved, 2);
-            ::close(saved);
-            std::fclose(null);
-        }
-    } restore{saved, null};
-    return Catalog::load(config);
 }
 
 }  // namespace
