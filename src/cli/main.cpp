@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include "base/error.h"
@@ -88,6 +89,20 @@ void add_generate_flags(CLI::App& app, GenerateFlags& f) {
     app.add_flag("--quiet", f.quiet, "No progress lines");
 }
 
+// The configuration file is an input the config keys cannot name, so the output checks of the run
+// (which compare every input by device and inode) cannot see it: refuse it here, before anything
+// is written, so that --overwrite cannot delete it.
+void check_config_not_output(const std::string& config_file, const std::string& out) {
+    struct stat c {};
+    if (config_file.empty() || stat(config_file.c_str(), &c) != 0) return;
+    for (const std::string& p : {out, out + ".partial"}) {
+        struct stat o {};
+        if (stat(p.c_str(), &o) == 0 && o.st_dev == c.st_dev && o.st_ino == c.st_ino)
+            throw ConfigError("output '" + p + "' is the configuration file of this run ('" +
+                              config_file + "'); nothing was written");
+    }
+}
+
 Config resolve(const CLI::App& app, const GenerateFlags& f) {
     Config c;
     if (!f.config_file.empty()) apply_yaml_file(c, f.config_file);
@@ -121,6 +136,7 @@ Config resolve(const CLI::App& app, const GenerateFlags& f) {
     if (given("--cache-mb")) c.cache_mb = f.cache_mb;
     for (const std::string& s : f.sets) apply_set(c, s);
     validate(c);
+    check_config_not_output(f.config_file, c.output.path);
     return c;
 }
 

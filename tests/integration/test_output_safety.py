@@ -169,6 +169,12 @@ def test_an_input_as_the_output_is_refused():
     expect_refusal(["generate", "-o", table, "--overwrite", "--popularity", table] + QUICK,
                    [table, "popularity table"])
     unchanged(table, b"name,rank\ncard0,1\ncard1,2\n")
+    config = os.path.join(d, "run.yaml")
+    with open(config, "w") as f:
+        f.write("seed: 3\n")
+    expect_refusal(["generate", "-o", config, "--overwrite", "--config", config] + QUICK,
+                   [config, "configuration file"])
+    unchanged(config, b"seed: 3\n")
 
 
 def test_a_directory_is_refused_at_once():
