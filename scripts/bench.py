@@ -14,7 +14,7 @@ import h5py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("CARDSYNTH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
-BIN = os.path.join(ROOT, "build", "release", "cardsynth")
+BIN = os.environ.get("CARDSYNTH_BIN") or os.path.join(ROOT, "build", "release", "cardsynth")
 WORK = os.path.join(ROOT, "build", "bench")
 
 
@@ -59,12 +59,12 @@ def peer(inp, n):
     return float(m.group(1)), int(m.group(2))
 
 
-def cardsynth(inp, n, launcher=(), extra=(), env=None, config="w1.yaml"):
+def cardsynth(inp, n, launcher=(), extra=(), env=None, config="w1.yaml", out="w1.h5"):
     cmd = list(launcher) + [BIN, "generate", "--config", os.path.join(ROOT, "configs", config),
                             "--card-dirs", os.path.join(inp, "cards"),
                             "--popularity", os.path.join(inp, "popularity.csv"),
                             "--backgrounds", os.path.join(inp, "backgrounds"),
-                            "-n", str(n), "-o", os.path.join(WORK, "w1.h5"), "--overwrite",
+                            "-n", str(n), "-o", os.path.join(WORK, out), "--overwrite",
                             "--quiet"] + list(extra)
     out = run(cmd, env=env)
     total = re.search(r"total (\d+) images in ([\d.]+) s: ([\d.]+) images/s; start-up ([\d.]+) s, "
@@ -181,6 +181,192 @@ def training_rates(inp, n):
     return lines
 
 
+def stage_ms(result, stage):
+    m = re.search(stage + r" ([\d.]+)", result["stages"])
+    return float(m.group(1))
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
+def multi_node(inp, n, repeats):
+    """The same ranks on two simulated nodes (scripts/sim-nodes: namespaces joined by a veth pair,
+    all MPI traffic over TCP) and on one node, run in turns `repeats` times: the write stage's
+    CPU ms per image (all ranks, collective writes and flushes) and the coordinator overhead,
+    medians. Returns report lines; none when nodes cannot be simulated here."""
+    sim = os.path.join(ROOT, "scripts", "sim-nodes")
+    why = subprocess.run([sim, "check"], capture_output=True, text=True)
+    if why.returncode != 0:
+        print(f"multi-node: skipped ({why.stdout.strip() or why.stderr.strip()})")
+        return []
+    state = run([sim, "up", "--owner", str(os.getpid())]).strip().splitlines()[-1]
+    base = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+    lines = []
+    try:
+        for ranks in (2, 4):
+            layouts = {
+                "1 node": base + ["-np", str(ranks)],
+                "2 nodes": [sim, "exec", state, "csnode1"] + base + [
+                    "--hostfile", os.path.join(state, "hostfile"), "--map-by", "node",
+                    "-np", str(ranks)],
+            }
+            got = {name: [] for name in layouts}
+            for _ in range(repeats):
+                for name, launcher in layouts.items():
+                    got[name].append(cardsynth(inp, n, launcher=launcher, out="w1-nodes.h5",
+                                               extra=["--threads", "1"]))
+            for name, runs in got.items():
+                write = median([stage_ms(r, "write") for r in runs])
+                line = (f"{ranks} ranks x 1 thread on {name}: write {write:.1f} "
+                        f"CPU ms per image, coordinator overhead "
+                        f"{median([r['overhead'] for r in runs]):.1f}%, start-up "
+                        f"{median([r['startup'] for r in runs]):.2f} s, "
+                        f"{median([r['rate'] for r in runs]):.1f} images/s (medians of {repeats}, "
+                        f"{n} images)")
+                print(f"multi-node: {line}")
+                lines.append(line)
+    finally:
+        subprocess.run([sim, "down", state])
+    return lines
+
+
+def w1_overrides(inp):
+    """The W1 inputs as Generator overrides (the flags cardsynth() passes)."""
+    return {"cards.dirs": [os.path.join(inp, "cards")],
+            "cards.popularity": os.path.join(inp, "popularity.csv"),
+            "backgrounds.dir": os.path.join(inp, "backgrounds")}
+
+
+def load_binding(build):
+    """cardsynth with the compiled module of `build` (not whichever build last placed its copy
+    in python/cardsynth); None when that build has none."""
+    import glob
+    import importlib.util
+    found = glob.glob(os.path.join(build, "src", "python", "_cardsynth*.so"))
+    if not found:
+        return None
+    spec = importlib.util.spec_from_file_location("cardsynth._cardsynth", found[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["cardsynth._cardsynth"] = module
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import cardsynth as package
+    return package
+
+
+def batch_rate(package, inp, n, threads, batch=32):
+    """render_batch over images 0..n-1 of W1 with a fresh Generator (cold texture cache, as a
+    run starts), `batch` images a call into one reused array (as the CLI reuses its round
+    buffers): wall images/s, process CPU ms per image (everything: Python, the OpenMP threads
+    waiting at the end of each call), and the generator's own stage CPU ms (sample + render +
+    labels, the CLI's accounting)."""
+    import numpy as np
+    gen = package.Generator(os.path.join(ROOT, "configs", "w1.yaml"), threads=threads,
+                            **w1_overrides(inp))
+    out = np.empty((batch, gen.height, gen.width, 3), np.uint8)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for b in range(0, n, batch):
+        m = min(n, b + batch) - b
+        gen.render_batch(range(b, b + m), out=out[:m])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    st = gen.stage_seconds()
+    return {"rate": n / wall, "cpu_ms": 1000 * cpu / n,
+            "stage_ms": 1000 * (st["sample"] + st["render"] + st["labels"]) / st["images"]}
+
+
+def stream_rate(package, inp, n, workers, batch=8):
+    """A DataLoader with `workers` workers over CardsynthStream (threads auto: the cores shared
+    among the workers; 0 workers: this process renders on all of them), targets and the hand-over
+    to this process included: wall images/s from the first batch to the last, and CPU ms per
+    image of this process and the workers together, less each generator's start-up (a
+    Generator's construction, measured here)."""
+    import resource
+
+    import torch
+    from cardsynth.torch import CardsynthStream, collate_fn
+    config = os.path.join(ROOT, "configs", "w1.yaml")
+    cpu = time.process_time()
+    package.Generator(config, threads=1, **w1_overrides(inp))
+    startup = time.process_time() - cpu
+
+    def cpu_now():
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
+    stream = CardsynthStream(config, length=n, **w1_overrides(inp))
+    cpu = cpu_now()
+    loader = torch.utils.data.DataLoader(stream, batch_size=batch, num_workers=workers,
+                                         collate_fn=collate_fn)
+    count, start = 0, None
+    for images, _ in loader:
+        if start is None:
+            start = time.perf_counter()
+        else:
+            count += len(images)
+    wall = time.perf_counter() - start
+    del loader  # joins the workers, whose CPU time then counts as the children's
+    return {"rate": count / wall,
+            "cpu_ms": 1000 * (cpu_now() - cpu - max(workers, 1) * startup) / n}
+
+
+def binding_rates(inp, n, build, repeats, threads=2):
+    """The in-process renderer against the CLI's render rate, `repeats` rounds of each, medians
+    reported. The CLI's render rate is its sample + render + labels CPU ms per image (no encode,
+    no write) as a rate at `threads` busy cores; render_batch (`threads` threads) and a 2-worker
+    DataLoader stream are given the same way from their CPU ms, everything in their processes
+    counted, and in wall images/s, which on a shared machine also measures the neighbours."""
+    package = load_binding(build)
+    if package is None:
+        line = f"binding: {build} has no Python module (CARDSYNTH_PYTHON); not measured"
+        print(line)
+        return [line]
+    cli, batches, streams, local = [], [], [], []
+    for r in range(repeats):
+        run_ = cardsynth(inp, n, extra=["--threads", str(threads), "--storage", "raw"])
+        cli.append(sum(float(v) for v in re.findall(r"(?:sample|render|labels) ([\d.]+)",
+                                                    run_["stages"])))
+        batches.append(batch_rate(package, inp, n, threads))
+        streams.append(stream_rate(package, inp, n, 2))
+        local.append(stream_rate(package, inp, n, 0))
+        print(f"binding round {r + 1}: CLI render-only {cli[-1]:.2f} CPU ms per image; "
+              f"render_batch {batches[-1]['cpu_ms']:.2f} CPU ms ({batches[-1]['stage_ms']:.2f} "
+              f"in the stages), {batches[-1]['rate']:.1f} images/s wall; 2-worker stream "
+              f"{streams[-1]['cpu_ms']:.2f} CPU ms, {streams[-1]['rate']:.1f} images/s wall; "
+              f"0-worker stream {local[-1]['cpu_ms']:.2f} CPU ms, {local[-1]['rate']:.1f} "
+              f"images/s wall")
+    cli_ms = median(cli)
+    b_ms, b_wall = median([b["cpu_ms"] for b in batches]), median([b["rate"] for b in batches])
+    s_ms, s_wall = median([s["cpu_ms"] for s in streams]), median([s["rate"] for s in streams])
+    l_ms, l_wall = median([s["cpu_ms"] for s in local]), median([s["rate"] for s in local])
+
+    def ratios(runs):
+        """Each round's rate over the CLI's of the same round (they ran back to back): the
+        median, and all of them."""
+        r = [c / x["cpu_ms"] for c, x in zip(cli, runs)]
+        return f"{median(r):.2f} of the CLI's (rounds: {', '.join(f'{v:.2f}' for v in r)})"
+
+    def rate(ms):
+        return threads * 1000 / ms
+
+    lines = [
+        f"binding, W1 {n} images, {threads} threads, medians of {repeats}: the CLI's render rate "
+        f"(sample + render + labels, no encode, no write) {rate(cli_ms):.1f} images/s = "
+        f"{threads} x 1000 / {cli_ms:.2f} CPU ms per image; render_batch {rate(b_ms):.1f} "
+        f"images/s ({b_ms:.2f} CPU ms, all of the process), {ratios(batches)}; "
+        f"{b_wall:.1f} images/s wall",
+        f"binding, 2-worker DataLoader over CardsynthStream (threads auto: 1 per worker), "
+        f"workers and the training process together: {rate(s_ms):.1f} images/s ({s_ms:.2f} CPU "
+        f"ms), {ratios(streams)}; {s_wall:.1f} images/s wall, {s_wall / b_wall:.2f} of "
+        f"render_batch's",
+        f"binding, DataLoader with 0 workers over CardsynthStream (the training process renders "
+        f"on {threads} threads): {rate(l_ms):.1f} images/s ({l_ms:.2f} CPU ms), "
+        f"{ratios(local)}; {l_wall:.1f} images/s wall"]
+    for line in lines:
+        print(line)
+    return lines
+
+
 def machine():
     model = "unknown CPU"
     with open("/proc/cpuinfo") as f:
@@ -204,6 +390,19 @@ def main():
                     help="also measure peak RSS with this many cards (e.g. 30000)")
     ap.add_argument("--no-training", action="store_true",
                     help="skip the export and DataLoader rates")
+    ap.add_argument("--multi-node", type=int, default=0, metavar="N",
+                    help="also compare N images on two simulated nodes with the same ranks on "
+                         "one node (root; scripts/sim-nodes): write cost and coordinator overhead")
+    ap.add_argument("--multi-node-repeats", type=int, default=3)
+    ap.add_argument("--only-multi-node", action="store_true",
+                    help="run only the multi-node comparison (N from --multi-node, default 200)")
+    ap.add_argument("--no-binding", action="store_true",
+                    help="skip the in-process renderer (render_batch, CardsynthStream)")
+    ap.add_argument("--only-binding", action="store_true",
+                    help="run only the in-process renderer against the CLI's render rate")
+    ap.add_argument("--binding-repeats", type=int, default=3)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"),
+                    help="the build whose Python module is measured")
     ap.add_argument("--scaling", type=int, default=0,
                     help="also run this many images (e.g. 10000): time per image and peak RSS "
                          "against --images")
@@ -212,6 +411,17 @@ def main():
     launcher = shlex.split(a.launcher)
     inp = inputs(500)
     rows = []
+    if a.only_binding:
+        lines = binding_rates(inp, a.images, a.build, a.binding_repeats)
+        if not a.no_append:
+            append_lines("--only-binding", "The in-process renderer (cardsynth.Generator) against "
+                         "the CLI's render rate:", lines)
+        return
+    if a.only_multi_node:
+        nodes = multi_node(inp, a.multi_node or 200, a.multi_node_repeats)
+        if nodes and not a.no_append:
+            append_multi_node(nodes)
+        return
 
     # The headline ratio: the peer and cardsynth run back to back, --pairs times; every pair is
     # printed and the median pair is the one reported, so a burst of load on a shared machine
@@ -276,6 +486,8 @@ def main():
                      f"vs {1000 * jpeg['wall'] / a.images:.2f} at {a.images})", big, peer_rate))
 
     training = [] if a.no_training else training_rates(inp, a.images)
+    nodes = multi_node(inp, a.multi_node, a.multi_node_repeats) if a.multi_node else []
+    binding = [] if a.no_binding else binding_rates(inp, a.images, a.build, a.binding_repeats)
 
     if not a.no_append:
         path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
@@ -295,7 +507,33 @@ def main():
             if training:
                 f.write("\nFrom the file to training:\n\n")
                 f.writelines(f"- {line}\n" for line in training)
+            if nodes:
+                f.write("\nTwo simulated nodes against one (scripts/sim-nodes):\n\n")
+                f.writelines(f"- {line}\n" for line in nodes)
+            if binding:
+                f.write("\nThe in-process renderer (cardsynth.Generator):\n\n")
+                f.writelines(f"- {line}\n" for line in binding)
         print(f"appended to {path}")
+
+
+def append_lines(mode, intro, lines):
+    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+    now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    with open(path, "a") as f:
+        f.write(f"\n### scripts/bench {mode}, {now}, {machine()}\n\n{intro}\n\n")
+        f.writelines(f"- {line}\n" for line in lines)
+    print(f"appended to {path}")
+
+
+def append_multi_node(lines):
+    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+    now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    with open(path, "a") as f:
+        f.write(f"\n### scripts/bench --only-multi-node, {now}, {machine()}\n\n")
+        f.write("W1 on two simulated nodes (scripts/sim-nodes) against the same ranks on one "
+                "node:\n\n")
+        f.writelines(f"- {line}\n" for line in lines)
+    print(f"appended to {path}")
 
 
 if __name__ == "__main__":

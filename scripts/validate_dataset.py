@@ -16,8 +16,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "python"))
-from cardsynth.reader import (DEFAULT_LABEL_COLUMNS, SCHEMA, column_shape, decode,  # noqa: E402
-                              label_columns, text)
+from cardsynth.reader import (DEFAULT_LABEL_COLUMNS, RECORD_COLUMNS, SCHEMA,  # noqa: E402
+                              column_shape, decode, label_columns, text)
 
 MAX_REPORTED = 20
 BLOCK = 1024  # images read at a time, so that a large file is checked in bounded memory
@@ -152,6 +152,71 @@ def check_layout(f, a, columns):
     return problems, num_cards or 0
 
 
+def check_text_column(g, name, rows):
+    """/<group>/<name> holds valid UTF-8 in every entry and, when the file has <name>_bytes,
+    equals those bytes with each ill-formed sequence replaced by U+FFFD (docs/FORMAT.md)."""
+    where = f"/{g.name.strip('/')}/{name}"
+    problems = []
+    values = [bytes(v) for v in g[name][()]]
+    for i, v in enumerate(values):
+        try:
+            v.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append(f"{where}[{i}] is not valid UTF-8 ({e.reason} at byte {e.start})")
+            break
+    raw_name = name + "_bytes"
+    if raw_name not in g:
+        return problems
+    raw = g[raw_name]
+    if raw.dtype != np.uint8 or raw.ndim != 2 or raw.shape[0] != rows:
+        return problems + [f"{where}_bytes is {raw.dtype} {raw.shape}, expected uint8 [{rows}, L]"]
+    for i, row in enumerate(raw[()]):
+        want = bytes(row).rstrip(b"\0").decode("utf-8", errors="replace").encode("utf-8")
+        if i < len(values) and values[i] != want:
+            problems.append(f"{where}[{i}] is {values[i]!r}, but {where}_bytes[{i}] reads "
+                            f"{want!r} as UTF-8")
+            break
+    return problems
+
+
+def check_input_record(f, num_cards):
+    """The input record: /cards/file_* (one entry per card) and /popularity (0 or 1 rows), all
+    present or all absent (a file made before the record)."""
+    cards = f["cards"]
+    present = [c for c in RECORD_COLUMNS if c in cards]
+    if not present:
+        return []
+    if len(present) != len(RECORD_COLUMNS):
+        return [f"/cards has {', '.join(present)} but not all of {', '.join(RECORD_COLUMNS)}"]
+    want = {"file_size": np.int64, "file_mtime_ns": np.int64, "file_hash": np.uint64}
+    problems = []
+    for group, rows in (("cards", num_cards), ("popularity", None)):
+        if group not in f:
+            return problems + ["/cards records its inputs, but /popularity is missing"]
+        g = f[group]
+        if group == "popularity":
+            if "source" not in g or g["source"].ndim != 1 or g["source"].shape[0] > 1:
+                return problems + ["/popularity/source is missing or not 0 or 1 strings"]
+            rows = g["source"].shape[0]
+            problems += check_text_column(g, "source", rows)
+            if "source_bytes" not in g:
+                problems.append("/popularity/source_bytes is missing")
+        for column, dtype in want.items():
+            if column not in g:
+                problems.append(f"/{group}/{column} is missing")
+            elif g[column].dtype != np.dtype(dtype) or g[column].shape != (rows,):
+                problems.append(f"/{group}/{column} is {g[column].dtype} {g[column].shape}, "
+                                f"expected {np.dtype(dtype)} ({rows},)")
+    return problems
+
+
+def check_cards(f, num_cards):
+    problems = []
+    for name in ("name", "source"):
+        problems += check_text_column(f["cards"], name, num_cards)
+    return problems + check_input_record(f, num_cards)
+
+
 def check_padding(g, columns, lo, hi, written, unused, report):
     """Every per-slot column holds its padding in the slots past the image's count."""
     for c in columns:
@@ -262,6 +327,7 @@ def validate(path):
         problems += layout
         if layout:
             return problems  # contents cannot be checked against the wrong shapes
+        problems += check_cards(f, num_cards)
         done = f["done"][:]
         if not (done == 1).all():
             missing = np.flatnonzero(done != 1)

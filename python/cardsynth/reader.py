@@ -41,6 +41,22 @@ def text(value):
     return str(value)
 
 
+def _lenient_text(value):
+    """A stored name or path as str. Files made before names were stored as valid UTF-8 may hold
+    other bytes (a file name in Latin-1): those become U+FFFD instead of failing the read."""
+    return bytes(value).decode("utf-8", errors="replace")
+
+
+def _byte_rows(dataset):
+    """The rows of a _bytes column (uint8 [C, L], zero-padded) as bytes objects."""
+    return [bytes(row).rstrip(b"\0") for row in dataset[()]]
+
+
+# The input record (docs/FORMAT.md): per card in /cards, and for the popularity table in
+# /popularity; files made before it have none of these.
+RECORD_COLUMNS = ("file_size", "file_mtime_ns", "file_hash")
+
+
 def label_columns(f):
     """The label columns of open h5py file `f`, as dicts of name, dtype, per ("slot" or
     "image"), shape (of one entry) and padding: from its description, or the cardsynth/1 default
@@ -140,14 +156,41 @@ class Dataset:
 
     @property
     def cards(self):
-        """The catalog: name and source (lists of str), rank and weight (numpy arrays)."""
+        """The catalog: name and source (lists of str), rank and weight (numpy arrays),
+        name_bytes and source_bytes (lists of bytes: the names as the file system gave them,
+        which need not be UTF-8), and, when the file records its inputs, file_size,
+        file_mtime_ns and file_hash (numpy arrays; built-in cards have size and time 0)."""
         g = self.file["cards"]
-        return {
-            "name": [text(v) for v in g["name"][:]],
-            "source": [text(v) for v in g["source"][:]],
+        stored_names, stored_sources = g["name"][:], g["source"][:]
+        cards = {
+            "name": [_lenient_text(v) for v in stored_names],
+            "source": [_lenient_text(v) for v in stored_sources],
             "rank": g["rank"][:],
             "weight": g["weight"][:],
+            # A file made before the _bytes columns stored the bytes themselves as the names.
+            "name_bytes": _byte_rows(g["name_bytes"]) if "name_bytes" in g
+            else [bytes(v) for v in stored_names],
+            "source_bytes": _byte_rows(g["source_bytes"]) if "source_bytes" in g
+            else [bytes(v) for v in stored_sources],
         }
+        for column in RECORD_COLUMNS:
+            if column in g:
+                cards[column] = g[column][:]
+        return cards
+
+    @property
+    def popularity_table(self):
+        """The popularity table the catalog read, as a dict of source (str), source_bytes,
+        file_size, file_mtime_ns and file_hash; None when the run had none or the file records
+        no inputs."""
+        g = self.file.get("popularity")
+        if g is None or g["source"].shape[0] == 0:
+            return None
+        table = {"source": _lenient_text(g["source"][0]),
+                 "source_bytes": _byte_rows(g["source_bytes"])[0]}
+        for column in RECORD_COLUMNS:
+            table[column] = int(g[column][0])
+        return table
 
     def done(self):
         return self.file["done"][:]

@@ -19,10 +19,13 @@
 namespace cardsynth {
 namespace {
 
-// Reads the whole file; the bytes checked by the probe are the bytes given to the decoder.
-std::string read_file(const std::string& path, std::vector<uint8_t>& bytes) {
+// Reads the whole file; the bytes checked by the probe are the bytes given to the decoder. The
+// modification time is taken before reading, so that a change while reading shows as a change.
+std::string read_file(const std::string& path, std::vector<uint8_t>& bytes,
+                      int64_t* mtime_ns = nullptr) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return std::string("cannot stat: ") + std::strerror(errno);
+    if (mtime_ns) *mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
     if (!S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? "not a regular file (a directory)" : "not a regular file";
     if (st.st_size == 0) return "empty file (0 bytes)";
@@ -189,10 +192,14 @@ std::string decode(const std::vector<uint8_t>& bytes, const ImageHeader& header,
 
 }  // namespace
 
-std::string check_card_file(const std::string& path, int64_t max_pixels, int& width, int& height) {
+std::string check_card_file(const std::string& path, int64_t max_pixels, int& width, int& height,
+                            FileStamp* stamp) {
     std::vector<uint8_t> bytes;
-    std::string why = read_file(path, bytes);
+    int64_t mtime_ns = 0;
+    std::string why = read_file(path, bytes, &mtime_ns);
     if (!why.empty()) return why;
+    if (stamp)
+        *stamp = {static_cast<int64_t>(bytes.size()), mtime_ns, xxh64(bytes.data(), bytes.size())};
     ImageHeader header;
     why = check_header(bytes, max_pixels, header);
     if (!why.empty()) return why;

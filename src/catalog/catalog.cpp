@@ -103,12 +103,13 @@ std::vector<Card> validate(const std::vector<Candidate>& candidates, const Cards
                          " card files");
     std::vector<std::string> reasons(candidates.size());
     std::vector<std::pair<int, int>> sizes(candidates.size());
+    std::vector<FileStamp> stamps(candidates.size());
     // A file that cannot be checked is a bad card like any other (skipped, or an error with
     // cards.strict), so its exception becomes its reason; parallel_for carries anything else.
     parallel_for(static_cast<int>(candidates.size()), 0, [&](int i) {
         try {
             reasons[i] = check_card_file(candidates[i].path, config.max_pixels, sizes[i].first,
-                                         sizes[i].second);
+                                         sizes[i].second, &stamps[i]);
         } catch (const std::exception& e) {
             reasons[i] = std::string("cannot check: ") + e.what();
         }
@@ -126,6 +127,7 @@ std::vector<Card> validate(const std::vector<Candidate>& candidates, const Cards
         Card card;
         card.name = c.name;
         card.source = c.path;
+        card.file = stamps[i];
         card.width = sizes[i].first;
         card.height = sizes[i].second;
         card.rank = c.rank;
@@ -210,6 +212,7 @@ std::vector<Card> builtin_deck(const CardsConfig& config) {
         card.builtin_id = static_cast<int>(i);
         card.name = builtin_card_name(card.builtin_id);
         card.source = "builtin:" + std::to_string(i);
+        card.file = builtin_stamp(card.builtin_id);
         card.width = kBuiltinCardWidth;
         card.height = kBuiltinCardHeight;
     }
@@ -218,7 +221,8 @@ std::vector<Card> builtin_deck(const CardsConfig& config) {
 
 // The card a row stands for: its file's path components, or its name when it names no file.
 std::string row_key(const PopularityRow& row) {
-    return row.file.empty() ? "name:" + lower(row.name) : "file:" + join(components(row.file), 0);
+    return row.file.empty() ? "name:" + fold_case(row.name)
+                            : "file:" + join(components(row.file), 0);
 }
 
 // An error under cards.strict, a warning otherwise: the table does not say what its author meant.
@@ -250,13 +254,14 @@ void check_popularity_rows(const std::vector<PopularityRow>& rows, const std::st
 }
 
 // Gives each card the popularity of its row: a `file` row matches on whole trailing path
-// components (the longest such suffix wins), a `name` row matches the name ignoring case.
+// components (the longest such suffix wins), a `name` row matches the name ignoring case
+// (Unicode simple case folding, so "ÉCLAIR" names the card "éclair").
 void match_popularity(std::vector<Card>& cards, const std::vector<PopularityRow>& rows,
                       const std::string& table, bool strict) {
     std::unordered_map<std::string, size_t> by_file, by_name;
     for (size_t i = 0; i < rows.size(); ++i) {
         if (!rows[i].file.empty()) by_file.emplace(join(components(rows[i].file), 0), i);
-        if (!rows[i].name.empty()) by_name.emplace(lower(rows[i].name), i);
+        if (!rows[i].name.empty()) by_name.emplace(fold_case(rows[i].name), i);
     }
     size_t unmatched = 0;
     std::string first_unmatched;
@@ -270,7 +275,7 @@ void match_popularity(std::vector<Card>& cards, const std::vector<PopularityRow>
             }
         }
         if (!row) {
-            const auto it = by_name.find(lower(card.name));
+            const auto it = by_name.find(fold_case(card.name));
             if (it != by_name.end()) row = &rows[it->second];
         }
         if (!row) {
@@ -358,6 +363,15 @@ void assign_weights(std::vector<Card>& cards, const CardsConfig& config, Popular
     report.top100_after = top_damped / sum_damped;
 }
 
+FileStamp builtin_stamp(int id) {
+    FileStamp stamp;
+    stamp.hash =
+        xxh64("builtin:" + std::to_string(id) + "\n" + builtin_card_name(id) + "\n" +
+              std::to_string(kBuiltinCardWidth) + "x" + std::to_string(kBuiltinCardHeight) +
+              "\ndeck " + std::to_string(kBuiltinDeckVersion));
+    return stamp;
+}
+
 Catalog Catalog::from_cards(std::vector<Card> cards, const CardsConfig& config) {
     if (config.use_popularity_weights) {
         // Cards without a rank pass only the default range: a range asks for ranked cards.
@@ -390,8 +404,9 @@ Catalog Catalog::from_cards(std::vector<Card> cards, const CardsConfig& config) 
 
 Catalog Catalog::load(const CardsConfig& config) {
     std::vector<PopularityRow> rows;
+    FileStamp popularity_file;
     if (!config.popularity.empty()) {
-        rows = load_popularity(config.popularity);
+        rows = load_popularity(config.popularity, &popularity_file);
         check_popularity_rows(rows, config.popularity, config.strict);
     }
     const bool json_paths = config.dirs.empty() &&
@@ -423,6 +438,8 @@ Catalog Catalog::load(const CardsConfig& config) {
     }
     Catalog catalog = from_cards(std::move(cards), config);
     catalog.origin_ = origin;
+    catalog.popularity_path_ = config.popularity;
+    catalog.popularity_file_ = popularity_file;
     return catalog;
 }
 

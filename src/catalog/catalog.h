@@ -9,14 +9,20 @@
 
 #include <opencv2/core.hpp>
 
+#include "base/hash.h"
 #include "catalog/alias_sampler.h"
 #include "config/config.h"
 
 namespace cardsynth {
 
 struct Card {
-    std::string name;           // file name without extension, or the built-in name
-    std::string source;         // file path, or "builtin:<id>"
+    // File names are bytes: name and source hold them as the file system gave them, which need
+    // not be UTF-8 (the dataset writer stores valid UTF-8 beside the raw bytes).
+    std::string name;    // file name without extension, or the built-in name
+    std::string source;  // file path, or "builtin:<id>"
+    // The file as the catalog read it; a built-in card has size and mtime 0 and the hash of what
+    // it is drawn from (builtin_stamp), so --resume can tell that every card is the same.
+    FileStamp file;
     int builtin_id = -1;        // >= 0 for a built-in card
     int width = 0, height = 0;  // pixels of the source image
     int rank = 0;               // popularity rank, 0 = none
@@ -53,6 +59,9 @@ class Catalog {
         return sampler_.sample(u_column, u_coin);
     }
     const PopularityReport& report() const { return report_; }
+    // The popularity table as read ("" and a zero stamp without one).
+    const std::string& popularity_path() const { return popularity_path_; }
+    const FileStamp& popularity_file() const { return popularity_file_; }
     // The lines the seed printed about the weights.
     std::vector<std::string> report_lines() const;
 
@@ -65,7 +74,9 @@ class Catalog {
     AliasSampler sampler_;
     PopularityReport report_;
     int64_t max_pixels_ = 0;
-    std::string origin_;     // where the cards came from, for the report
+    std::string origin_;  // where the cards came from, for the report
+    std::string popularity_path_;
+    FileStamp popularity_file_;
     bool weighted_ = false;  // use_popularity_weights
     double power_ = 1.0;     // weight_dampening_power
 };
@@ -74,5 +85,9 @@ class Catalog {
 // lowest base weight in the table); probability = base^power, normalised; uniform when
 // use_popularity_weights is false. Exposed for tests of the dampening arithmetic.
 void assign_weights(std::vector<Card>& cards, const CardsConfig& config, PopularityReport& report);
+
+// The stamp of built-in card `id`: a pure function of what it is drawn from (its id, name and
+// size), so the same on every rank and run.
+FileStamp builtin_stamp(int id);
 
 }  // namespace cardsynth

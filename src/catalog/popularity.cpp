@@ -1,5 +1,7 @@
 #include "catalog/popularity.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -169,8 +171,16 @@ std::vector<PopularityRow> parse_popularity_json(const std::string& text,
     return rows;
 }
 
-std::vector<PopularityRow> load_popularity(const std::string& path) {
+std::vector<PopularityRow> load_popularity(const std::string& path, FileStamp* stamp) {
+    // The time before the bytes, so that a change while reading shows as a change.
+    struct stat st {};
+    const bool timed = ::stat(path.c_str(), &st) == 0;
     const std::string text = read_input_file(path, kPopularityFileLimit, "popularity file");
+    if (stamp) {
+        stamp->size = static_cast<int64_t>(text.size());
+        stamp->mtime_ns = timed ? int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec : 0;
+        stamp->hash = xxh64(text);
+    }
     if (trim(text).empty()) throw InputError(path + ": empty popularity file");
     const std::string ext = lower(path.size() >= 5 ? path.substr(path.size() - 5) : path);
     const bool json = ext == ".json" || trim(text).front() == '[';

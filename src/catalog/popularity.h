@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/hash.h"
+
 namespace cardsynth {
 
 struct PopularityRow {
@@ -21,6 +23,7 @@ std::vector<PopularityRow> parse_popularity_csv(const std::string& text, const s
 std::vector<PopularityRow> parse_popularity_json(const std::string& text,
                                                  const std::string& origin);
 // Reads and parses a file by its extension (.json, otherwise CSV); unreadable is an InputError.
-std::vector<PopularityRow> load_popularity(const std::string& path);
+// Fills `stamp`, when given, with the file as read.
+std::vector<PopularityRow> load_popularity(const std::string& path, FileStamp* stamp = nullptr);
 
 }  // namespace cardsynth

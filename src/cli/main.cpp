@@ -20,6 +20,7 @@
 #include "export/formats.h"
 #include "mpi/mpi_context.h"
 #include "run/generate.h"
+#include "run/output_file.h"
 #include "system/system.h"
 
 using namespace cardsynth;
@@ -95,7 +96,7 @@ void add_generate_flags(CLI::App& app, GenerateFlags& f) {
 void check_config_not_output(const std::string& config_file, const std::string& out) {
     struct stat c {};
     if (config_file.empty() || stat(config_file.c_str(), &c) != 0) return;
-    for (const std::string& p : {out, out + ".partial"}) {
+    for (const std::string& p : {out, partial_path(out)}) {
         struct stat o {};
         if (stat(p.c_str(), &o) == 0 && o.st_dev == c.st_dev && o.st_ino == c.st_ino)
             throw ConfigError("output '" + p + "' is the configuration file of this run ('" +

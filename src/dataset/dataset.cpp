@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "dataset/direct_file.h"
 #include "dataset/hdf5_handle.h"
 #include "dataset/header.h"
@@ -171,14 +172,73 @@ DatasetWriter::~DatasetWriter() {
 
 namespace {
 
+// A UTF-8 string column `name` of `values` made valid (U+FFFD for what is not), and beside it
+// `name`_bytes: the values' own bytes, zero-padded rows of uint8 (HDF5 strings claim a charset;
+// these bytes may have none).
+void write_text_column(h5::File& file, const std::string& name,
+                       const std::vector<std::string>& values, const h5::Transfer& xfer,
+                       bool root) {
+    const hsize_t rows = values.size();
+    std::vector<std::string> utf8(values.size());
+    for (size_t i = 0; i < values.size(); ++i) utf8[i] = to_valid_utf8(values[i]);
+    h5::Handle type = h5::string_type(longest(utf8) + 1);
+    h5::Dataset text = file.create_dataset(name, type.get(), {rows});
+    const size_t width = std::max<size_t>(1, longest(values));
+    h5::Dataset raw =
+        file.create_dataset(name + "_bytes", h5::native_type<uint8_t>(), {rows, width});
+    if (rows == 0) return;  // an empty dataset has no storage to write to
+    text.write_strings(xfer, utf8, root);
+    std::vector<uint8_t> bytes(values.size() * width, 0);
+    for (size_t i = 0; i < values.size(); ++i)
+        std::memcpy(&bytes[i * width], values[i].data(), values[i].size());
+    raw.write_rows(xfer, 0, root ? rows : 0, bytes.data());
+}
+
+// file_size, file_mtime_ns and file_hash under `group`, one row per stamp.
+void write_stamps(h5::File& file, const std::string& group, const std::vector<FileStamp>& stamps,
+                  const h5::Transfer& xfer, bool root) {
+    const hsize_t rows = stamps.size();
+    std::vector<int64_t> sizes, mtimes;
+    std::vector<uint64_t> hashes;
+    for (const FileStamp& s : stamps) {
+        sizes.push_back(s.size);
+        mtimes.push_back(s.mtime_ns);
+        hashes.push_back(s.hash);
+    }
+    h5::Dataset size =
+        file.create_dataset(group + "/file_size", h5::native_type<int64_t>(), {rows});
+    h5::Dataset mtime =
+        file.create_dataset(group + "/file_mtime_ns", h5::native_type<int64_t>(), {rows});
+    h5::Dataset hash =
+        file.create_dataset(group + "/file_hash", h5::native_type<uint64_t>(), {rows});
+    if (rows == 0) return;  // an empty dataset has no storage to write to
+    const uint64_t carried = root ? rows : 0;
+    size.write_rows(xfer, 0, carried, sizes.data());
+    mtime.write_rows(xfer, 0, carried, mtimes.data());
+    hash.write_rows(xfer, 0, carried, hashes.data());
+}
+
+// The input record: each card's file (in /cards) and the popularity table (/popularity, no row
+// without one), which --resume compares with the inputs as they are then.
+void write_input_record(h5::File& file, const CardTable& cards, const h5::Transfer& xfer,
+                        bool root) {
+    write_stamps(file, "/cards", cards.files, xfer, root);
+    file.create_group("/popularity");
+    const bool table = !cards.popularity_path.empty();
+    write_text_column(
+        file, "/popularity/source",
+        table ? std::vector<std::string>{cards.popularity_path} : std::vector<std::string>{}, xfer,
+        root);
+    write_stamps(file, "/popularity",
+                 table ? std::vector<FileStamp>{cards.popularity_file} : std::vector<FileStamp>{},
+                 xfer, root);
+}
+
 void write_cards(h5::File& file, const CardTable& cards, const h5::Transfer& xfer, bool root) {
     const hsize_t cc = cards.names.size();
-    h5::Handle name_type = h5::string_type(longest(cards.names) + 1);
-    h5::Dataset names = file.create_dataset("/cards/name", name_type.get(), {cc});
-    names.write_strings(xfer, cards.names, root);
-    h5::Handle source_type = h5::string_type(longest(cards.sources) + 1);
-    h5::Dataset sources = file.create_dataset("/cards/source", source_type.get(), {cc});
-    sources.write_strings(xfer, cards.sources, root);
+    write_text_column(file, "/cards/name", cards.names, xfer, root);
+    write_text_column(file, "/cards/source", cards.sources, xfer, root);
+    if (!cards.files.empty()) write_input_record(file, cards, xfer, root);
     h5::Dataset card_rank = file.create_dataset("/cards/rank", h5::native_type<int32_t>(), {cc});
     card_rank.write_rows(xfer, 0, root ? cc : 0, cards.ranks.data());
     h5::Dataset weight = file.create_dataset("/cards/weight", h5::native_type<double>(), {cc});
@@ -212,7 +272,8 @@ void check_creatable(const std::string& path, const DatasetHeader& header, const
                            "max_cards must be positive");
     }
     const size_t c = cards.names.size();
-    if (cards.sources.size() != c || cards.ranks.size() != c || cards.weights.size() != c) {
+    if (cards.sources.size() != c || cards.ranks.size() != c || cards.weights.size() != c ||
+        (!cards.files.empty() && cards.files.size() != c)) {
         throw DatasetError("cannot create '" + path + "': the card table columns differ in length");
     }
 }
@@ -265,6 +326,11 @@ std::unique_ptr<DatasetWriter> DatasetWriter::open(MPI_Comm comm, const std::str
 
 const DatasetHeader& DatasetWriter::header() const {
     return impl_->header;
+}
+
+CardTable DatasetWriter::read_cards() const {
+    check_datasets(impl_->file, impl_->header);
+    return cardsynth::read_cards(impl_->file);
 }
 
 std::vector<uint8_t> DatasetWriter::read_done() {

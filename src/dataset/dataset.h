@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 
+#include "base/hash.h"
 #include "config/config.h"
 #include "dataset/label_schema.h"
 #include "render/labels.h"
@@ -22,12 +23,26 @@ namespace cardsynth {
 
 constexpr const char* kSchema = "cardsynth/1";
 
-// What /cards holds.
+// What /cards holds, and the record of the inputs the catalog read (docs/FORMAT.md).
 struct CardTable {
+    // Valid UTF-8 as read back. The writer stores any bytes (file names need not be UTF-8) as
+    // valid UTF-8, each ill-formed sequence replaced by U+FFFD, and the bytes themselves in
+    // name_bytes and source_bytes.
     std::vector<std::string> names;
     std::vector<std::string> sources;
     std::vector<int32_t> ranks;
     std::vector<double> weights;  // sampling probability
+    // The bytes as the catalog had them. Empty when writing: the writer takes names and sources.
+    // A file made before these columns reads back with copies of names and sources.
+    std::vector<std::string> name_bytes;
+    std::vector<std::string> source_bytes;
+
+    // Each card's file as read (built-in cards: size and mtime 0, hash of what they are drawn
+    // from), and the popularity table ("" without one). Empty `files`: no record (files made
+    // before it, or a writer given none).
+    std::vector<FileStamp> files;
+    std::string popularity_path;
+    FileStamp popularity_file;
 };
 
 // Root attributes and the stored configuration.
@@ -109,6 +124,9 @@ class DatasetWriter {
     ~DatasetWriter();
 
     const DatasetHeader& header() const;
+    // /cards and the input record as stored (see read_cards in dataset/header.h). Every rank
+    // reads them; --resume compares them with the catalog of the resumed run.
+    CardTable read_cards() const;
     // /done, all N entries, on every rank.
     std::vector<uint8_t> read_done();
 

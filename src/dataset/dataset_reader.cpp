@@ -78,10 +78,7 @@ DatasetReader::DatasetReader(const std::string& path, const LabelSchema& labels)
     check_datasets(d.file, d.header);
     d.complete = d.file.read_int_attribute("complete") != 0;
 
-    d.cards.names = d.file.open_dataset("/cards/name").read_strings();
-    d.cards.sources = d.file.open_dataset("/cards/source").read_strings();
-    d.cards.ranks = d.read_all<int32_t>(d.file.open_dataset("/cards/rank"));
-    d.cards.weights = d.read_all<double>(d.file.open_dataset("/cards/weight"));
+    d.cards = read_cards(d.file);
 
     if (d.encoded()) {
         d.images_encoded = d.file.open_dataset("/images_encoded");

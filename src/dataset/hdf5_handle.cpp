@@ -1,6 +1,10 @@
 #include "dataset/hdf5_handle.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "base/error.h"
@@ -89,7 +93,40 @@ Handle file_access(MPI_Comm comm, const std::string& path) {
     return fapl;
 }
 
+// Open MPI's MPI-IO (ompio, 4.1) probes every file it opens by formatting "<path>.locktest.<rank>"
+// into a 256-byte buffer (the lockedfile shared-file-pointer component), which aborts the process
+// ("buffer overflow detected") for a path of about 240 bytes or more. A path longer than this is
+// handed to MPI-IO through the rank's own descriptor of its directory instead, which names the
+// same file in a few bytes on every rank and every node. The margin covers the suffix and any
+// rank number.
+constexpr size_t kMpiIoPathMax = 200;
+
 }  // namespace
+
+MpiIoPath::MpiIoPath(const std::string& path) : path_(path) {
+    if (path.size() <= kMpiIoPathMax) return;
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    dir_fd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd_ < 0)
+        throw DatasetError("cannot open the directory of '" + path + "' (" + std::strerror(errno) +
+                           ")");
+    path_ = "/proc/self/fd/" + std::to_string(dir_fd_) + "/" + name;
+    if (path_.size() > kMpiIoPathMax) {
+        ::close(dir_fd_);
+        const size_t most = kMpiIoPathMax - (path_.size() - name.size());
+        throw DatasetError("cannot open '" + path + "' through MPI-IO: its file name is " +
+                           std::to_string(name.size()) + " bytes, more than the " +
+                           std::to_string(most) + " that Open MPI can take");
+    }
+}
+
+MpiIoPath::~MpiIoPath() {
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+}
 
 Handle& Handle::operator=(Handle&& other) noexcept {
     if (this != &other) {
@@ -362,8 +399,10 @@ File File::create_parallel(MPI_Comm comm, const std::string& path) {
     Handle fapl = file_access(comm, path);
     File f;
     f.path_ = path;
-    f.id_ = Handle(check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
-                         "cannot create HDF5 file '" + path + "'"));
+    f.mpi_io_path_ = std::make_unique<MpiIoPath>(path);
+    f.id_ = Handle(
+        check(H5Fcreate(f.mpi_io_path_->get().c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()),
+              "cannot create HDF5 file '" + path + "'"));
     return f;
 }
 
@@ -372,7 +411,8 @@ File File::open_parallel(MPI_Comm comm, const std::string& path) {
     Handle fapl = file_access(comm, path);
     File f;
     f.path_ = path;
-    f.id_ = Handle(check(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()),
+    f.mpi_io_path_ = std::make_unique<MpiIoPath>(path);
+    f.id_ = Handle(check(H5Fopen(f.mpi_io_path_->get().c_str(), H5F_ACC_RDWR, fapl.get()),
                          "cannot open HDF5 file '" + path + "' for writing"));
     return f;
 }
@@ -550,6 +590,7 @@ void File::flush() {
 
 void File::close() {
     if (!id_.reset()) fail("cannot close '" + path_ + "'");
+    mpi_io_path_.reset();
 }
 
 }  // namespace cardsynth::h5

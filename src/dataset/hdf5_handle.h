@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -151,6 +152,22 @@ class Dataset {
     std::string file_;
 };
 
+// The name under which MPI-IO opens `path`: the path itself, or, for a path too long for Open
+// MPI's fixed buffers, /proc/self/fd/N/NAME through a descriptor of its directory that this object
+// holds open. Throws DatasetError when even that is too long (a file name of more than 170 bytes).
+class MpiIoPath {
+  public:
+    explicit MpiIoPath(const std::string& path);
+    ~MpiIoPath();
+    MpiIoPath(const MpiIoPath&) = delete;
+    MpiIoPath& operator=(const MpiIoPath&) = delete;
+    const std::string& get() const { return path_; }
+
+  private:
+    int dir_fd_ = -1;
+    std::string path_;
+};
+
 class File {
   public:
     // Through the MPI-IO driver (also for one process), with collective metadata operations.
@@ -196,6 +213,7 @@ class File {
     void write_attribute_raw(const std::string& name, hid_t type, const void* value);
     void read_attribute_raw(const std::string& name, hid_t mem_type, void* value) const;
 
+    std::unique_ptr<MpiIoPath> mpi_io_path_;  // outlives id_: MPI-IO may use the name until close
     Handle id_;
     std::string path_;
 };

@@ -1,5 +1,7 @@
 #include "dataset/header.h"
 
+#include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "base/error.h"
@@ -54,7 +56,121 @@ void expect_shape(const h5::File& file, const std::string& name, const std::vect
     }
 }
 
+// The input record's columns, one entry per row of /cards or /popularity; and the columns that
+// hold each name's bytes, a zero-padded row of at most kMaxNameBytes per entry (a path is at most
+// PATH_MAX; the bound keeps a crafted width from sizing a huge buffer).
+constexpr const char* kRecordColumns[] = {"file_size", "file_mtime_ns", "file_hash"};
+constexpr const char* kBytesColumns[] = {"name_bytes", "source_bytes"};
+constexpr hsize_t kMaxNameBytes = 1 << 16;
+
+bool has_record(const h5::File& file) {
+    return file.exists("/cards/file_hash");
+}
+
+// Every column of `group` that the file has is one list of `rows` entries (card ids index every
+// column of /cards; the record is read row by row).
+void check_rows(const h5::File& file, const std::string& group,
+                const std::vector<std::string>& columns, int64_t rows, const std::string& by) {
+    for (const std::string& column : columns) {
+        const std::string name = group + "/" + column;
+        if (!file.exists(name)) continue;
+        const std::vector<hsize_t> got = file.open_dataset(name).dims();
+        const bool bytes = column.size() > 6 && column.compare(column.size() - 6, 6, "_bytes") == 0;
+        if (got.size() != (bytes ? 2u : 1u) || static_cast<int64_t>(got[0]) != rows)
+            throw DatasetError("'" + name + "' in '" + file.path() + "' has shape " +
+                               dims_text(got) + ", but " + by + " has " + std::to_string(rows) +
+                               " rows");
+        if (bytes && (got[1] < 1 || got[1] > kMaxNameBytes))
+            throw DatasetError("'" + name + "' in '" + file.path() + "' has shape " +
+                               dims_text(got) + ", rows of 1.." + std::to_string(kMaxNameBytes) +
+                               " bytes expected");
+    }
+}
+
+void check_card_columns(const h5::File& file) {
+    const std::string& path = file.path();
+    const std::vector<hsize_t> names = file.open_dataset("/cards/name").dims();
+    if (names.size() != 1)
+        throw DatasetError("'/cards/name' in '" + path + "' has shape " + dims_text(names) +
+                           ", expected one axis");
+    for (const char* column : {"/cards/source", "/cards/rank", "/cards/weight"})
+        if (!file.exists(column)) throw DatasetError("'" + path + "' has no '" + column + "'");
+    std::vector<std::string> columns{"source", "rank", "weight"};
+    columns.insert(columns.end(), std::begin(kBytesColumns), std::end(kBytesColumns));
+    if (has_record(file)) {
+        for (const char* column : kRecordColumns) {
+            if (!file.exists("/cards/" + std::string(column)))
+                throw DatasetError("'" + path + "' has '/cards/file_hash' but no '/cards/" +
+                                   column + "'");
+            columns.push_back(column);
+        }
+        for (const char* name :
+             {"/popularity/source", "/popularity/source_bytes", "/popularity/file_size",
+              "/popularity/file_mtime_ns", "/popularity/file_hash"})
+            if (!file.exists(name))
+                throw DatasetError("'" + path + "' records its inputs but has no '" + name + "'");
+        const std::vector<hsize_t> table = file.open_dataset("/popularity/source").dims();
+        if (table.size() != 1 || table[0] > 1)
+            throw DatasetError("'/popularity/source' in '" + path + "' has shape " +
+                               dims_text(table) + ", expected [0] or [1]");
+        check_rows(file, "/popularity", {"source_bytes", "file_size", "file_mtime_ns", "file_hash"},
+                   static_cast<int64_t>(table[0]), "'/popularity/source'");
+    }
+    check_rows(file, "/cards", columns, static_cast<int64_t>(names[0]), "'/cards/name'");
+}
+
+template <class T>
+std::vector<T> read_column(const h5::File& file, const std::string& name) {
+    const h5::Dataset d = file.open_dataset(name);
+    std::vector<T> out(d.dims().at(0));
+    if (!out.empty()) d.read_rows(0, out.size(), out.data());
+    return out;
+}
+
+// The rows of a _bytes column, each without its zero padding (names hold no zero byte).
+std::vector<std::string> read_bytes_column(const h5::File& file, const std::string& name) {
+    const h5::Dataset d = file.open_dataset(name);
+    const std::vector<hsize_t> dims = d.dims();
+    const size_t rows = dims.at(0), width = dims.at(1);
+    std::vector<uint8_t> bytes(rows * width);
+    if (!bytes.empty()) d.read_rows(0, rows, bytes.data());
+    std::vector<std::string> out(rows);
+    for (size_t i = 0; i < rows; ++i) {
+        const char* row = reinterpret_cast<const char*>(&bytes[i * width]);
+        out[i].assign(row, strnlen(row, width));
+    }
+    return out;
+}
+
+std::vector<FileStamp> read_stamps(const h5::File& file, const std::string& group) {
+    const std::vector<int64_t> sizes = read_column<int64_t>(file, group + "/file_size");
+    const std::vector<int64_t> mtimes = read_column<int64_t>(file, group + "/file_mtime_ns");
+    const std::vector<uint64_t> hashes = read_column<uint64_t>(file, group + "/file_hash");
+    std::vector<FileStamp> stamps(sizes.size());
+    for (size_t i = 0; i < stamps.size(); ++i) stamps[i] = {sizes[i], mtimes[i], hashes[i]};
+    return stamps;
+}
+
 }  // namespace
+
+CardTable read_cards(const h5::File& file) {
+    CardTable cards;
+    cards.names = file.open_dataset("/cards/name").read_strings();
+    cards.sources = file.open_dataset("/cards/source").read_strings();
+    cards.ranks = read_column<int32_t>(file, "/cards/rank");
+    cards.weights = read_column<double>(file, "/cards/weight");
+    const bool bytes = file.exists("/cards/name_bytes") && file.exists("/cards/source_bytes");
+    cards.name_bytes = bytes ? read_bytes_column(file, "/cards/name_bytes") : cards.names;
+    cards.source_bytes = bytes ? read_bytes_column(file, "/cards/source_bytes") : cards.sources;
+    if (!has_record(file)) return cards;
+    cards.files = read_stamps(file, "/cards");
+    const std::vector<std::string> table = read_bytes_column(file, "/popularity/source_bytes");
+    if (!table.empty()) {
+        cards.popularity_path = table[0];
+        cards.popularity_file = read_stamps(file, "/popularity").at(0);
+    }
+    return cards;
+}
 
 void write_header(h5::File& file, const DatasetHeader& header, const h5::Transfer& xfer,
                   bool root) {
@@ -146,19 +262,7 @@ void check_datasets(const h5::File& file, const DatasetHeader& header) {
         expect_shape(file, "/masks",
                      {{n, "num_images"}, {header.height, "height"}, {header.width, "width"}});
 
-    // Card ids index every column of /cards, so they must all be one list of the same length.
-    const std::vector<hsize_t> names = file.open_dataset("/cards/name").dims();
-    if (names.size() != 1)
-        throw DatasetError("'/cards/name' in '" + path + "' has shape " + dims_text(names) +
-                           ", expected one axis");
-    const int64_t cards = static_cast<int64_t>(names[0]);
-    for (const char* column : {"/cards/source", "/cards/rank", "/cards/weight"}) {
-        const std::vector<hsize_t> got = file.open_dataset(column).dims();
-        if (got.size() != 1 || static_cast<int64_t>(got[0]) != cards)
-            throw DatasetError("'" + std::string(column) + "' in '" + path + "' has shape " +
-                               dims_text(got) + ", but '/cards/name' has " + std::to_string(cards) +
-                               " cards");
-    }
+    check_card_columns(file);
 }
 
 void check_card_ids(const std::vector<CardLabel>& placed, int64_t image, size_t cards,

@@ -21,6 +21,10 @@ DatasetHeader read_header(const h5::File& file);
 // and the /cards columns against each other. Throws DatasetError naming the file, the attribute
 // and both numbers. The label columns are checked by open_label_columns.
 void check_datasets(const h5::File& file, const DatasetHeader& header);
+// /cards and the input record (/popularity), after check_datasets. Names and sources come back
+// as stored (valid UTF-8 in a file of this version), their bytes from the _bytes columns, or
+// copies of them in a file made before those; `files` is empty in a file without the record.
+CardTable read_cards(const h5::File& file);
 // Throws DatasetError unless every placed card of image `image` (the first `count` slots) has a
 // card id that indexes /cards (`cards` entries): readers look names up by it.
 void check_card_ids(const std::vector<CardLabel>& placed, int64_t image, size_t cards,

@@ -4,12 +4,15 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <climits>
+
 #include <filesystem>
 
 #include "base/error.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "dataset/dataset_reader.h"
+#include "run/input_record.h"
 
 namespace fs = std::filesystem;
 
@@ -51,7 +54,10 @@ CardTable table_for(const Catalog& catalog) {
         table.sources.push_back(c.source);
         table.ranks.push_back(c.rank);
         table.weights.push_back(c.probability);
+        table.files.push_back(c.file);
     }
+    table.popularity_path = catalog.popularity_path();
+    table.popularity_file = catalog.popularity_file();
     return table;
 }
 
@@ -135,10 +141,37 @@ void check_not_an_input(const std::string& out, const Config& config) {
     scan(config.backgrounds.dir, "a background image");
 }
 
+// A long path in a message: its start and its length, so that the line stays readable.
+std::string abbreviated(const std::string& path) {
+    constexpr size_t kShown = 60;
+    if (path.size() <= kShown) return "'" + path + "'";
+    return "'" + path.substr(0, kShown) + "...' (" + std::to_string(path.size()) + " bytes)";
+}
+
+// Throws ConfigError when the output path, or the longest name the run makes beside it, is longer
+// than the system takes: a path over PATH_MAX, a component over its file system's NAME_MAX.
+// Without this the first failure would come from deep inside MPI-IO or HDF5.
+void check_path_length(const std::string& out, const std::string& longest) {
+    constexpr size_t kPathMax = PATH_MAX - 1;  // PATH_MAX counts the terminating NUL
+    for (const std::string& p : {out, longest})
+        if (p.size() > kPathMax)
+            throw ConfigError("output path " + abbreviated(p) + " is longer than this system's " +
+                              "limit of " + std::to_string(kPathMax) + " bytes (PATH_MAX)");
+    const fs::path dir = fs::path(out).parent_path();
+    const long name_max = pathconf(dir.empty() ? "." : dir.c_str(), _PC_NAME_MAX);
+    const size_t limit = name_max > 0 ? static_cast<size_t>(name_max) : NAME_MAX;
+    for (const fs::path& part : fs::path(out))
+        if (part.native().size() > limit)
+            throw ConfigError("output path " + abbreviated(out) + " has a component of " +
+                              std::to_string(part.native().size()) + " bytes (" +
+                              abbreviated(part.native()) + "), over the file system's limit of " +
+                              std::to_string(limit) + " (NAME_MAX)");
+}
+
 }  // namespace
 
 std::string partial_path(const std::string& path) {
-    return path + ".partial";
+    return sidecar_stem(path) + ".partial";
 }
 
 int64_t stored_bytes_per_image(const Config& c) {
@@ -173,6 +206,7 @@ OutputFile::OutputFile(const Config& config, bool resume, const MpiContext& mpi)
 
 OutputFile::Action OutputFile::check_path(bool resume) {
     const std::string& out = config_.output.path;
+    check_path_length(out, partial_ + ".new");
     const fs::path dir = fs::absolute(out).parent_path();
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
@@ -215,10 +249,14 @@ void OutputFile::check_complete_output(const std::string& path) const {
         throw ConfigError("--resume: '" + path +
                           "' is not complete (complete = 0); start over with --overwrite");
     check_same_configuration(reader->header(), config_, path);
+    check_same_inputs(reader->cards(), Catalog::load(config_.cards), path);
 }
 
 std::unique_ptr<DatasetWriter> OutputFile::open(const Catalog& catalog) const {
-    return action_ == Action::Resume ? reopen() : create(catalog);
+    if (action_ != Action::Resume) return create(catalog);
+    std::unique_ptr<DatasetWriter> writer = reopen();
+    mpi_.agree([&] { check_same_inputs(writer->read_cards(), catalog, partial_); });
+    return writer;
 }
 
 std::unique_ptr<DatasetWriter> OutputFile::create(const Catalog& catalog) const {

@@ -2,7 +2,9 @@
 // created under a third name (OUT.partial.new) and renamed once its first metadata is flushed, so
 // a crash can never leave an OUT.partial that does not open; --resume reopens OUT.partial after
 // checking that it was made with the same configuration; only a complete file is renamed to OUT.
-// The run holds OUT.lock (run/output_lock.h) from the path checks until this object goes.
+// The run holds OUT.lock (run/output_lock.h) from the path checks until this object goes. A file
+// name too long to take these suffixes within the file system's limit gets short names of its own
+// in the same directory (run/output_lock.h says how), which --resume finds again.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,7 @@
 
 namespace cardsynth {
 
-// The name a dataset has until it is complete.
+// The name a dataset has until it is complete: OUT.partial, or the short form for a long name.
 std::string partial_path(const std::string& path);
 
 // What one stored image costs on disk at most: its pixels (encoded sizes are generous bounds),

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -70,10 +72,36 @@ bool dead_on_this_host(const Holder& h) {
     return state == "Z" || state == "X" || start != h.start;
 }
 
+// The longest file name made from OUT's own name: longer ones get a short stem. Under Open MPI's
+// limit on the names it opens through a directory descriptor (dataset/hdf5_handle.h), and well
+// under NAME_MAX.
+constexpr size_t kSidecarNameMax = 160;
+constexpr size_t kReadablePrefix = 64;
+
+// 64-bit FNV-1a, as 16 hex digits: the same on every host and in every run.
+std::string name_hash(const std::string& s) {
+    uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    char text[17];
+    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(h));
+    return text;
+}
+
 }  // namespace
 
+std::string sidecar_stem(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    const size_t start = slash == std::string::npos ? 0 : slash + 1;
+    const std::string name = path.substr(start);
+    if (name.size() + std::strlen(kLongestSidecarSuffix) <= kSidecarNameMax) return path;
+    size_t cut = kReadablePrefix;
+    // Not inside a UTF-8 character: its continuation bytes are 10xxxxxx.
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    return path.substr(0, start) + name.substr(0, cut) + "." + name_hash(name);
+}
+
 std::string lock_path(const std::string& path) {
-    return path + ".lock";
+    return sidecar_stem(path) + ".lock";
 }
 
 OutputLock::OutputLock(const std::string& output) : path_(lock_path(output)) {

@@ -9,6 +9,14 @@
 
 namespace cardsynth {
 
+// What the names of the files a run makes beside the output `path` (OUT.partial, OUT.partial.new,
+// OUT.lock) begin with: `path` itself, unless its file name is so long that they would not fit the
+// file system's name limit or Open MPI's path buffers; then the first 64 bytes of that name and a
+// hash of all of it, in the same directory, so that --resume finds the same files again.
+std::string sidecar_stem(const std::string& path);
+// The longest name a run makes from the stem.
+constexpr const char* kLongestSidecarSuffix = ".partial.new";
+
 // The lock file's name for the output `path`.
 std::string lock_path(const std::string& path);
 
