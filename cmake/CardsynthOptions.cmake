@@ -5,6 +5,18 @@ set_property(CACHE CARDSYNTH_CUDA PROPERTY STRINGS AUTO ON OFF)
 if(NOT CARDSYNTH_CUDA MATCHES "^(AUTO|ON|OFF)$")
     message(FATAL_ERROR "CARDSYNTH_CUDA must be AUTO, ON or OFF, not '${CARDSYNTH_CUDA}'")
 endif()
+# CARDSYNTH_PYTHON builds the in-process Python module (src/python) the same way: AUTO when
+# Python 3's development files and pybind11 are found, ON requires them, OFF leaves it out.
+# (Build directories configured before this option cached the tests' interpreter path under this
+# name; such a value is taken as AUTO.)
+if(DEFINED CACHE{CARDSYNTH_PYTHON} AND IS_ABSOLUTE "${CARDSYNTH_PYTHON}")
+    unset(CARDSYNTH_PYTHON CACHE)
+endif()
+set(CARDSYNTH_PYTHON AUTO CACHE STRING "Python module (pybind11): AUTO, ON or OFF")
+set_property(CACHE CARDSYNTH_PYTHON PROPERTY STRINGS AUTO ON OFF)
+if(NOT CARDSYNTH_PYTHON MATCHES "^(AUTO|ON|OFF)$")
+    message(FATAL_ERROR "CARDSYNTH_PYTHON must be AUTO, ON or OFF, not '${CARDSYNTH_PYTHON}'")
+endif()
 option(CARDSYNTH_BUILD_TESTS "Build the Catch2 unit, MPI and integration tests" ON)
 option(CARDSYNTH_FUZZ "Build the libFuzzer harnesses (needs clang)" OFF)
 

@@ -1,4 +1,5 @@
-"""A PyTorch Dataset over a cardsynth file, in torchvision's detection form.
+"""PyTorch datasets in torchvision's detection form: CardsynthDataset over a cardsynth file, and
+CardsynthStream, which renders in each DataLoader worker with no file at all.
 
     import torch
     import torchvision
@@ -40,8 +41,20 @@ of a run that is still going; `refresh()` takes in the images done since (call i
 the workers of a DataLoader with persistent_workers keep the old list). The file is opened in each
 process that reads an item (each DataLoader worker), never shared across fork. Stored JPEG and PNG
 frames are decoded in that process, with torchvision.io when it is present, else with Pillow.
+
+CardsynthStream(config, start=0, length=None, **overrides) is an IterableDataset of the same
+items, rendered on demand by cardsynth.Generator (the compiled module): each DataLoader worker
+makes its own Generator after the fork and renders the indices start + worker + k * workers, so
+every index is made exactly once across the workers, in the same bytes as image i of `cardsynth
+generate` with that configuration (raw storage). length=None streams without end; a later epoch
+continues with new images by a new `start`:
+
+    stream = CardsynthStream("configs/w1.yaml", start=epoch * 10000, length=10000, threads=1)
+    loader = torch.utils.data.DataLoader(stream, batch_size=8, num_workers=2,
+                                         collate_fn=collate_fn)
 """
 
+import itertools
 import os
 
 import h5py
@@ -181,27 +194,120 @@ class CardsynthDataset(torch.utils.data.Dataset):
     def _target(self, d, i):
         n = int(d["labels/count"][i])
         row = {name: d["labels/" + name][i][:n] for name in LABELS_READ if name != "count"}
-        bbox = row["bbox"]
-        keep = np.flatnonzero((bbox[:, 2] > bbox[:, 0]) & (bbox[:, 3] > bbox[:, 1]))
-        visible = row["corner_visible"][keep].astype(np.float32)
-        keypoints = np.concatenate([row["corners"][keep], visible[:, :, None]], axis=2)
-        keypoints[visible == 0, :2] = 0
-        target = {
-            "boxes": torch.from_numpy(bbox[keep].astype(np.float32)),
-            "labels": torch.full((len(keep),), CARD_LABEL, dtype=torch.int64),
-            "keypoints": torch.from_numpy(keypoints.astype(np.float32)),
-            "boxes_full": torch.from_numpy(row["bbox_full"][keep].astype(np.float32)),
-            "visible_fraction": torch.from_numpy(
-                row["visible_fraction"][keep].astype(np.float32)),
-            "card_ids": torch.from_numpy(row["card_id"][keep].astype(np.int64)),
-            "image_id": torch.tensor(i, dtype=torch.int64),
-        }
-        if self.has_masks:
-            mask = d["masks"][i]
-            slots = (keep + 1).astype(mask.dtype)
-            target["masks"] = torch.from_numpy(
-                (mask[None, :, :] == slots[:, None, None]).astype(np.uint8))
-        return target
+        return detection_target(i, row, d["masks"][i] if self.has_masks else None)
 
 
-__all__ = ["CARD_LABEL", "CardsynthDataset", "collate_fn"]
+def detection_target(i, row, mask=None):
+    """The torchvision target of image i from its label row (each column's first `count`
+    slots) and its mask ([H, W], slot k + 1 where card slot k is seen), when there is one."""
+    bbox = row["bbox"]
+    keep = np.flatnonzero((bbox[:, 2] > bbox[:, 0]) & (bbox[:, 3] > bbox[:, 1]))
+    visible = row["corner_visible"][keep].astype(np.float32)
+    keypoints = np.concatenate([row["corners"][keep], visible[:, :, None]], axis=2)
+    keypoints[visible == 0, :2] = 0
+    target = {
+        "boxes": torch.from_numpy(bbox[keep].astype(np.float32)),
+        "labels": torch.full((len(keep),), CARD_LABEL, dtype=torch.int64),
+        "keypoints": torch.from_numpy(keypoints.astype(np.float32)),
+        "boxes_full": torch.from_numpy(row["bbox_full"][keep].astype(np.float32)),
+        "visible_fraction": torch.from_numpy(row["visible_fraction"][keep].astype(np.float32)),
+        "card_ids": torch.from_numpy(row["card_id"][keep].astype(np.int64)),
+        "image_id": torch.tensor(i, dtype=torch.int64),
+    }
+    if mask is not None:
+        slots = (keep + 1).astype(mask.dtype)
+        target["masks"] = torch.from_numpy(
+            (mask[None, :, :] == slots[:, None, None]).astype(np.uint8))
+    return target
+
+
+def _frames(n, height, width, shared):
+    """An uninitialised uint8 tensor [n, H, W, 3] for a chunk of frames: in a DataLoader worker, in
+    shared memory from the start (as DataLoader's own collation allocates), so that handing the
+    frames to the training process copies none of them."""
+    if shared:
+        try:
+            storage = torch.empty(0, dtype=torch.uint8).storage()._new_shared(
+                n * height * width * 3)
+            return torch.empty(0, dtype=torch.uint8).new(storage).view(n, height, width, 3)
+        except (AttributeError, TypeError, RuntimeError):
+            pass  # another torch: DataLoader copies the frames into shared memory instead
+    return torch.empty((n, height, width, 3), dtype=torch.uint8)
+
+
+class CardsynthStream(torch.utils.data.IterableDataset):
+    """Images rendered on demand as (image, target) pairs; see the module's description.
+
+    config: None, a YAML file path or a dict, as cardsynth.Generator takes it.
+    start: the first image index; length: how many images (None: without end).
+    transform: None, or a function (image, target) -> (image, target).
+    chunk: images per render_batch call in each process (default: 4 x the generator's
+        threads, at least 8); a chunk's images render in parallel on the generator's threads.
+    overrides: dotted configuration keys, as cardsynth.Generator takes them (threads=...).
+
+    Each process that iterates (each DataLoader worker) makes its own Generator, with
+    processes=workers, so that threads `auto` gives each worker its share of the cores.
+    """
+
+    def __init__(self, config=None, start=0, length=None, transform=None, chunk=None,
+                 **overrides):
+        if start < 0 or (length is not None and length < 0):
+            raise ValueError(f"start and length must be >= 0, got {start} and {length}")
+        self.config = os.fspath(config) if isinstance(config, os.PathLike) else config
+        self.start, self.length = int(start), None if length is None else int(length)
+        self.transform = transform
+        self.chunk = chunk
+        self.overrides = overrides
+        self._generator = None
+        self._owner = None
+
+    def __len__(self):
+        if self.length is None:
+            raise TypeError("an endless CardsynthStream (length=None) has no length")
+        return self.length
+
+    def generator(self, workers=1):
+        """This process's Generator, made on first use (after the fork in a worker)."""
+        if self._owner != os.getpid():  # a generator inherited through fork cannot render
+            from cardsynth import Generator  # the compiled module: only where it is used
+            self._generator = Generator(self.config, processes=workers, **self.overrides)
+            self._owner = os.getpid()
+        return self._generator
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_generator"], state["_owner"] = None, None
+        return state
+
+    def indices(self, worker=0, workers=1):
+        """The image indices worker `worker` of `workers` renders, in order."""
+        first = self.start + worker
+        if self.length is None:
+            return itertools.count(first, workers)
+        return iter(range(first, self.start + self.length, workers))
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        gen = self.generator(workers)
+        todo = self.indices(worker, workers)
+        # Large enough that the threads rarely wait for the last image of a call.
+        chunk = self.chunk or max(8, 4 * gen.threads)
+        while True:
+            batch = list(itertools.islice(todo, chunk))
+            if not batch:
+                return
+            images = _frames(len(batch), gen.height, gen.width, info is not None)
+            _, labels = gen.render_batch(batch, out=images.numpy())
+            masks = labels.pop("masks", None)
+            for k, i in enumerate(batch):
+                n = int(labels["count"][k])
+                row = {name: labels[name][k][:n] for name in LABELS_READ if name != "count"}
+                image = images[k].permute(2, 0, 1)
+                target = detection_target(i, row, None if masks is None else masks[k])
+                if self.transform is not None:
+                    image, target = self.transform(image, target)
+                yield image, target
+
+
+__all__ = ["CARD_LABEL", "CardsynthDataset", "CardsynthStream", "collate_fn", "detection_target"]

@@ -12,6 +12,7 @@
 #include "base/parallel.h"
 #include "encode/encode.h"
 #include "render/labels.h"
+#include "run/generator.h"
 #include "run/signals.h"
 #include "scene/scene.h"
 
@@ -94,15 +95,11 @@ int64_t ImageMaker::make_per_thread(const RoundPlan& plan, Clock::time_point dea
             return;
         }
         StageTimes& t = thread_times.mine();
+        const ImageLabels labels = make_one_image(config_, catalog_, backgrounds_, renderer_,
+                                                  plan.range.begin + j, frame, t);
         double t0 = thread_cpu();
-        const SceneSpec scene = compose(config_, catalog_, backgrounds_, plan.range.begin + j);
-        double t1 = thread_cpu();
-        t.sample += t1 - t0;
-        renderer_.render_one(scene, frame);
-        t0 = thread_cpu();
-        t.render += t0 - t1;
-        keep_labels(scene, frame, j, rd);
-        t1 = thread_cpu();
+        keep_labels(labels, frame, j, rd);
+        const double t1 = thread_cpu();
         t.labels += t1 - t0;
         keep_pixels(frame, j, rd);
         t.encode += thread_cpu() - t1;
@@ -138,7 +135,7 @@ int64_t ImageMaker::make_batched(const RoundPlan& plan, Clock::time_point deadli
             StageTimes& t = thread_times.mine();
             const int64_t j = b + i - range.begin;
             double s0 = thread_cpu();
-            keep_labels(scenes[i], frames[i], j, rd);
+            keep_labels(compute_labels(scenes[i], frames[i].ids), frames[i], j, rd);
             t.labels += thread_cpu() - s0;
             s0 = thread_cpu();
             keep_pixels(frames[i], j, rd);
@@ -175,9 +172,9 @@ void ImageMaker::truncate(RoundData& rd, int64_t made) const {
 }
 
 // Image j of the round (index range.begin + j): labels into `rd`, and the mask.
-void ImageMaker::keep_labels(const SceneSpec& scene, const Frame& frame, int64_t j,
+void ImageMaker::keep_labels(const ImageLabels& labels, const Frame& frame, int64_t j,
                              RoundData& rd) const {
-    store_labels(rd, j, config_.scene.max_cards, compute_labels(scene, frame.ids));
+    store_labels(rd, j, config_.scene.max_cards, labels);
     if (config_.output.masks)
         std::copy(frame.ids.data, frame.ids.data + pixels_, rd.masks.begin() + j * pixels_);
 }

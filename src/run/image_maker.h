@@ -38,7 +38,7 @@ class ImageMaker {
                          StageTimes& times);
     void reset(RoundData& rd, IndexRange range) const;
     void truncate(RoundData& rd, int64_t made) const;
-    void keep_labels(const SceneSpec& scene, const Frame& frame, int64_t j, RoundData& rd) const;
+    void keep_labels(const ImageLabels& labels, const Frame& frame, int64_t j, RoundData& rd) const;
     void keep_pixels(const Frame& frame, int64_t j, RoundData& rd) const;
 
     const Config& config_;
