@@ -81,38 +81,67 @@ __attribute__((target("avx2"))) void row_pass_avx2(const uint8_t* padded, int n,
     }
 }
 
-// Sixteen 32-bit sums per step, in two registers; rounded, clamped and packed to bytes.
+// The sums of `taps` over pass-1 values, split by their bytes: a value x is 256 xh + xl, so a sum
+// is 256 * sum(t xh) + sum(t xl), and since the taps sum to 256 each partial sum stays at most
+// 255 * 256: sixteen 16-bit lanes hold them, with 16-bit multiplies.
+struct SplitSums {
+    __m256i hi, lo;
+};
+
+__attribute__((target("avx2"), always_inline)) inline SplitSums column_sums(const uint16_t* centre,
+                                                                            size_t row_stride,
+                                                                            int r, int reach,
+                                                                            const uint16_t* taps) {
+    const __m256i low_byte = _mm256_set1_epi16(0xFF);
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(centre));
+    const __m256i tc = _mm256_set1_epi16(static_cast<int16_t>(taps[r]));
+    SplitSums s{_mm256_mullo_epi16(_mm256_srli_epi16(c, 8), tc),
+                _mm256_mullo_epi16(_mm256_and_si256(c, low_byte), tc)};
+    for (int k = 1; k <= reach; ++k) {
+        const __m256i t = _mm256_set1_epi16(static_cast<int16_t>(taps[r - k]));
+        const __m256i a =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(centre - k * row_stride));
+        const __m256i b =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(centre + k * row_stride));
+        const __m256i hi = _mm256_add_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
+        const __m256i lo =
+            _mm256_add_epi16(_mm256_and_si256(a, low_byte), _mm256_and_si256(b, low_byte));
+        s.hi = _mm256_add_epi16(s.hi, _mm256_mullo_epi16(hi, t));
+        s.lo = _mm256_add_epi16(s.lo, _mm256_mullo_epi16(lo, t));
+    }
+    return s;
+}
+
+// OpenCV's rounding of the 16.16 sum, (256 hi + lo + 32768) >> 16, is (hi + (lo >> 8) + 128)
+// >> 8 (32768 is a multiple of 256, and the low byte of lo cannot carry past bit 16). hi +
+// lo / 256 is the sum over 256, at most 255 * 256, so the 16-bit lanes do not overflow and the
+// result is at most 255 without a clamp.
+__attribute__((target("avx2"), always_inline)) inline __m256i round_sums(const SplitSums& s) {
+    const __m256i sum = _mm256_add_epi16(_mm256_add_epi16(s.hi, _mm256_srli_epi16(s.lo, 8)),
+                                         _mm256_set1_epi16(128));
+    return _mm256_srli_epi16(sum, 8);
+}
+
+// Thirty-two channels per step while they fit, then sixteen with a partial store.
 __attribute__((target("avx2"))) void column_pass_avx2(const uint16_t* rows, size_t row_stride,
                                                       int n, int r, int reach, const uint16_t* taps,
                                                       uint8_t* out) {
     const uint16_t* centre = rows + static_cast<size_t>(r) * row_stride;
-    const __m256i half = _mm256_set1_epi32(32768), max = _mm256_set1_epi32(255);
-    for (int i = 0; i < n; i += 16) {
-        const __m256i tc = _mm256_set1_epi32(taps[r]);
-        __m256i acc0 = _mm256_mullo_epi32(widen(centre + i), tc);
-        __m256i acc1 = _mm256_mullo_epi32(widen(centre + i + 8), tc);
-        for (int k = 1; k <= reach; ++k) {
-            const __m256i t = _mm256_set1_epi32(taps[r - k]);
-            const uint16_t* a = centre + i - k * row_stride;
-            const uint16_t* b = centre + i + k * row_stride;
-            acc0 =
-                _mm256_add_epi32(acc0, _mm256_mullo_epi32(_mm256_add_epi32(widen(a), widen(b)), t));
-            acc1 = _mm256_add_epi32(
-                acc1, _mm256_mullo_epi32(_mm256_add_epi32(widen(a + 8), widen(b + 8)), t));
-        }
-        acc0 = _mm256_min_epi32(_mm256_srli_epi32(_mm256_add_epi32(acc0, half), 16), max);
-        acc1 = _mm256_min_epi32(_mm256_srli_epi32(_mm256_add_epi32(acc1, half), 16), max);
-        // packus interleaves the 128-bit halves; the permutes put the 16 values back in order.
-        const __m256i words = _mm256_permute4x64_epi64(_mm256_packus_epi32(acc0, acc1), 0xD8);
-        const __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(words, words), 0x08);
-        const __m128i low = _mm256_castsi256_si128(bytes);
-        if (n - i >= 16) {
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), low);
-        } else {
-            alignas(16) uint8_t tail[16];
-            _mm_store_si128(reinterpret_cast<__m128i*>(tail), low);
-            std::memcpy(out + i, tail, static_cast<size_t>(n - i));
-        }
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256i a = round_sums(column_sums(centre + i, row_stride, r, reach, taps));
+        const __m256i b = round_sums(column_sums(centre + i + 16, row_stride, r, reach, taps));
+        // packus interleaves the 128-bit halves; the permute puts the 32 bytes back in order.
+        const __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), bytes);
+    }
+    for (; i < n; i += 16) {
+        const __m256i a = round_sums(column_sums(centre + i, row_stride, r, reach, taps));
+        const __m128i low =
+            _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(a, a), 0x08));
+        alignas(16) uint8_t tail[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tail), low);
+        std::memcpy(out + i, tail, static_cast<size_t>(std::min(16, n - i)));
     }
 }
 
