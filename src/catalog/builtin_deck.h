@@ -1,5 +1,9 @@
-// The built-in procedural deck: cards that look like cards (border, title bar, art box, text box,
-// rounded corners), each id distinct, so that the program runs with no card files at all.
+// The built-in procedural deck: cards with the variety of real ones, so that the program runs with
+// no card files at all and a detector trained on it meets real cards prepared. Every card is a
+// pure function of its id: face colour (white, cream, coloured, dark), border (none, thin, thick;
+// black, white, gold, coloured), layout (pip cards with corner indices, mirrored court cards with
+// portrait-like figures, trading cards with art boxes and text-like glyph lines, art cards), some
+// foil or glossy faces, an aspect ratio from 0.62 to 0.76 and a corner radius from square to round.
 #pragma once
 
 #include <string>
@@ -8,10 +12,23 @@
 
 namespace cardsynth {
 
-constexpr int kBuiltinCardWidth = 488;
+// Nominal size of a built-in card (the catalog's size for every card; the width is the middle of
+// the deck's aspect ratios); render_builtin_card gives each card kBuiltinCardHeight rows and the
+// width of its own aspect.
+constexpr int kBuiltinCardWidth = 469;
 constexpr int kBuiltinCardHeight = 680;
+// Part of the stamp that --resume compares for a built-in card: raise it whenever the drawing of
+// any card changes, so that a file begun with one deck is never finished with another.
+constexpr int kBuiltinDeckVersion = 2;
 
-// Card `id` of the built-in deck as RGBA8 (R, G, B, A) of kBuiltinCardWidth x kBuiltinCardHeight,
+struct BuiltinCardShape {
+    int width = kBuiltinCardWidth, height = kBuiltinCardHeight;  // pixels of the rendered card
+    double corner_fraction = 0;  // radius of its rounded corners over its width, 0 = square
+};
+
+// The size and corner radius of card `id`, without drawing it.
+BuiltinCardShape builtin_card_shape(int id);
+// Card `id` of the built-in deck as RGBA8 (R, G, B, A) of builtin_card_shape(id)'s size,
 // transparent outside its rounded corners. A pure function of id.
 cv::Mat render_builtin_card(int id);
 std::string builtin_card_name(int id);

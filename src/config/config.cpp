@@ -376,6 +376,7 @@ const std::vector<Field>& fields() {
         integer<int64_t>("cards.max_pixels", CS_KEY(cards.max_pixels)),
         number("cards.corner_radius", CS_KEY(cards.corner_radius)),
         string("backgrounds.dir", CS_KEY(backgrounds.dir)),
+        number("backgrounds.distractors", CS_KEY(backgrounds.distractors)),
         enumeration("scene.kind", kSceneKindNames, CS_KEY(scene.kind)),
         integer<int>("scene.min_cards", CS_KEY(scene.min_cards)),
         integer<int>("scene.max_cards", CS_KEY(scene.max_cards)),
@@ -383,6 +384,7 @@ const std::vector<Field>& fields() {
         range("scene.rotation_deg", CS_KEY(scene.rotation_deg)),
         number("scene.perspective", CS_KEY(scene.perspective)),
         range("scene.blur_sigma", CS_KEY(scene.blur_sigma)),
+        range("scene.blur_fraction", CS_KEY(scene.blur_fraction)),
         enumeration("scene.overlap", kOverlapNames, CS_KEY(scene.overlap)),
         number("scene.min_visible", CS_KEY(scene.min_visible)),
         number("scene.effects.lighting", CS_KEY(scene.effects.lighting)),
@@ -635,6 +637,10 @@ void validate(const Config& c) {
     check_ordered("scene.blur_sigma", s.blur_sigma);
     if (s.blur_sigma.lo < 0.0 || s.blur_sigma.hi > 50.0)
         invalid("scene.blur_sigma", "must lie within [0, 50]", range_text(s.blur_sigma));
+    check_between("backgrounds.distractors", c.backgrounds.distractors, 0.0, 20.0);
+    check_ordered("scene.blur_fraction", s.blur_fraction);
+    if (s.blur_fraction.lo < 0.0 || s.blur_fraction.hi > 0.1)
+        invalid("scene.blur_fraction", "must lie within [0, 0.1]", range_text(s.blur_fraction));
     check_between("scene.perspective", s.perspective, 0.0, 1.0);
     check_between("scene.min_visible", s.min_visible, 0.0, 1.0);
     check_between("scene.effects.lighting", s.effects.lighting, 0.0, 1.0);

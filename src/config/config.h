@@ -54,6 +54,9 @@ struct CardsConfig {
 
 struct BackgroundsConfig {
     std::string dir;  // "" = built-in procedural playmats
+    // Objects that are not cards (dice, coins, phones, paper...) painted into the built-in
+    // playmats, about this many per frame-sized area; 0 = none. 0..20.
+    double distractors = 2.0;
 };
 
 // Global effects over the frame; every strength 0 turns the effect off.
@@ -72,6 +75,9 @@ struct SceneConfig {
     Range rotation_deg{0, 360};
     double perspective = 0.0;  // 0..1
     Range blur_sigma{0.0, 1.5};
+    // Blur tied to scale: a sigma of this fraction of the card's height, uniform in [lo, hi], is
+    // added to blur_sigma's; [0, 0] (the default) leaves the blur absolute.
+    Range blur_fraction{0.0, 0.0};
     Overlap overlap = Overlap::Allow;
     double min_visible = 0.0;  // 0..1
     EffectsConfig effects;

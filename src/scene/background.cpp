@@ -20,6 +20,7 @@
 #include "base/text.h"
 #include "catalog/image_resize.h"
 #include "catalog/turbojpeg.h"
+#include "scene/distractors.h"
 
 namespace cardsynth {
 namespace {
@@ -27,8 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::array<double, kBackgroundLevels> kLevelScales{1.0, 1.25, 1.5};
-constexpr std::array<const char*, kBuiltinPlaymats> kBuiltinNames{"felt",   "wood",    "cloth",
-                                                                  "marble", "printed", "zones"};
+constexpr std::array<const char*, kBuiltinPlaymats> kBuiltinNames{
+    "felt",  "wood",    "cloth", "marble",    "printed", "zones",
+    "weave", "leather", "tiles", "geometric", "art",     "photo"};
 // Keys the playmats' random streams; a fixed constant, so that playmat `id` never depends on the
 // run's seed and every run of every rank draws the same ones.
 constexpr uint64_t kPlaymatKey = 0x706c61796d617473ULL;  // "playmats"
@@ -281,6 +283,178 @@ void zones(Rng& rng, double hue, cv::Mat& img) {
     }
 }
 
+// Woven cloth seen close: over-under threads a few pixels wide, each thread shaded across its width
+// and the yarn colour varying slowly, crisp enough to show every crossing.
+void weave(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb warp_colour =
+        hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.7), rng.uniform(0.3, 0.6));
+    const Rgb weft_colour =
+        mix(warp_colour, hsv(hue + rng.uniform(0, 360), 0.5, 0.5), rng.uniform(0.0, 0.7f));
+    const double pitch = rng.uniform(3.0, 9.0);
+    const int over = static_cast<int>(rng.uniform_int(1, 3));  // plain, twill or basket
+    const cv::Mat tone = fractal_noise(rng, w, h, 4, 3);
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        const int row = static_cast<int>(y / pitch);
+        const double fy = y / pitch - row;
+        for (int x = 0; x < w; ++x) {
+            const int col = static_cast<int>(x / pitch);
+            const double fx = x / pitch - col;
+            const bool warp_on_top = ((col / over) + (row / over) + (over == 2 ? row : 0)) % 2 == 0;
+            const double across = warp_on_top ? fx : fy;
+            const float shade = static_cast<float>(0.55 + 0.45 * std::sin(kPi * across));
+            const Rgb c = scale(warp_on_top ? warp_colour : weft_colour,
+                                shade * (0.8f + 0.4f * tone.at<float>(y, x)));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+// Leather: a pebbled grain (cells of fine noise with dark creases between them) over slow blotches.
+void leather(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb base = hsv(hue + rng.uniform(0, 40), rng.uniform(0.3, 0.7), rng.uniform(0.2, 0.45));
+    const cv::Mat blotch = fractal_noise(rng, w, h, 3, 3);
+    const cv::Mat grain = value_noise(rng, w, h, std::max(2, w / 5), std::max(2, h / 5));
+    const cv::Mat crease = value_noise(rng, w, h, std::max(2, w / 14), std::max(2, h / 14));
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const float g = grain.at<float>(y, x);
+            const float valley =
+                1.0f - 0.5f * std::exp(-std::pow((crease.at<float>(y, x) - 0.5f) * 14.0f, 2.0f));
+            const Rgb c =
+                scale(base, (0.75f + 0.45f * g) * valley * (0.85f + 0.3f * blotch.at<float>(y, x)));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+// Tiles: square, brick or hexagon-free rectangular tiles with grout lines and a colour per tile.
+void tiles(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const double tw = rng.uniform(14.0, 60.0), th = tw * rng.uniform(0.5, 1.0);
+    const bool brick = rng.bernoulli(0.5);
+    const double grout = rng.uniform(1.0, 3.0);
+    const Rgb base =
+        hsv(hue + rng.uniform(0, 360), rng.uniform(0.05, 0.5), rng.uniform(0.35, 0.75));
+    const Rgb joint = hsv(hue, 0.05, rng.uniform(0.15, 0.85));
+    const cv::Mat stain = fractal_noise(rng, w, h, 6, 3);
+    const uint64_t tile_key = rng.next_u64();
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        const int row = static_cast<int>(y / th);
+        const double shift = brick && row % 2 ? tw / 2 : 0.0;
+        for (int x = 0; x < w; ++x) {
+            const int col = static_cast<int>(std::floor((x + shift) / tw));
+            const double fx = x + shift - col * tw, fy = y - row * th;
+            const bool in_grout = fx < grout || fy < grout;
+            Rng tile(tile_key,
+                     static_cast<uint64_t>(row) * 7919u + static_cast<uint64_t>(col + 1000));
+            const float k = static_cast<float>(tile.uniform(0.8, 1.15));
+            const Rgb c = in_grout ? joint : scale(base, k * (0.9f + 0.2f * stain.at<float>(y, x)));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+// Crisp geometric prints: truchet arcs, grids, dots, stripes or checks, in two or three colours.
+void geometric(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const Rgb a = hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.8), rng.uniform(0.15, 0.5));
+    const Rgb b = hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.8), rng.uniform(0.4, 0.85));
+    const int kind = static_cast<int>(rng.uniform_int(0, 4));
+    const double cell = rng.uniform(8.0, 40.0), line = rng.uniform(1.0, std::max(1.5, cell / 5));
+    const double angle = rng.uniform(0.0, kPi), ca = std::cos(angle), sa = std::sin(angle);
+    const uint64_t key = rng.next_u64();
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const double u = (x * ca + y * sa) / cell, v = (-x * sa + y * ca) / cell;
+            const double fu = u - std::floor(u), fv = v - std::floor(v);
+            double t = 0;  // 1 = colour b
+            switch (kind) {
+                case 0: {  // truchet: quarter arcs, each cell turned at random
+                    Rng c(key, static_cast<uint64_t>(std::floor(u) + 4096) * 8192u +
+                                   static_cast<uint64_t>(std::floor(v) + 4096));
+                    const double gu = c.bernoulli(0.5) ? fu : 1 - fu;
+                    const double d = std::min(std::hypot(gu, fv), std::hypot(1 - gu, 1 - fv));
+                    t = std::fabs(d - 0.5) * cell < line ? 1 : 0;
+                    break;
+                }
+                case 1:
+                    t = std::min(fu, fv) * cell < line ? 1 : 0;
+                    break;
+                case 2:
+                    t = std::hypot(fu - 0.5, fv - 0.5) < 0.3 ? 1 : 0;
+                    break;
+                case 3:
+                    t = fu < 0.5 ? 1 : 0;
+                    break;
+                default:
+                    t = (fu < 0.5) != (fv < 0.5) ? 1 : 0;
+            }
+            const Rgb c = mix(a, b, static_cast<float>(t));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+}
+
+// A printed-art mat: a painted scene of overlapping outlined shapes and bright colour fields.
+void art_print(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    const cv::Mat clouds = fractal_noise(rng, w, h, 2, 5);
+    const Rgb sky = hsv(hue + rng.uniform(0, 360), rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.7));
+    const Rgb ground = hsv(hue + rng.uniform(0, 360), rng.uniform(0.3, 0.8), rng.uniform(0.2, 0.5));
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const Rgb c = mix(sky, ground, smoothstep(0.3f, 0.7f, clouds.at<float>(y, x)));
+            px[x] = {c.r, c.g, c.b};
+        }
+    }
+    const int shapes = static_cast<int>(rng.uniform_int(12, 30));
+    const double size = std::min(w, h);
+    for (int k = 0; k < shapes; ++k) {
+        const Rgb c = hsv(rng.uniform(0, 360), rng.uniform(0.3, 1.0), rng.uniform(0.2, 0.95));
+        const cv::Scalar colour(c.r, c.g, c.b), ink(20, 20, 25);
+        const cv::Point centre(static_cast<int>(rng.uniform(0, w)),
+                               static_cast<int>(rng.uniform(0, h)));
+        const int r = static_cast<int>(size * rng.uniform(0.03, 0.25));
+        std::vector<cv::Point> poly;
+        const int n = static_cast<int>(rng.uniform_int(3, 9));
+        for (int i = 0; i < n; ++i) {
+            const double t = 2 * kPi * i / n + rng.uniform(-0.3, 0.3);
+            const double rr = r * rng.uniform(0.5, 1.2);
+            poly.emplace_back(centre.x + static_cast<int>(rr * std::cos(t)),
+                              centre.y + static_cast<int>(rr * std::sin(t)));
+        }
+        cv::fillPoly(img, std::vector<std::vector<cv::Point>>{poly}, colour, cv::LINE_AA);
+        if (rng.bernoulli(0.6))
+            cv::polylines(img, std::vector<std::vector<cv::Point>>{poly}, true, ink,
+                          static_cast<int>(rng.uniform_int(1, 3)), cv::LINE_AA);
+    }
+}
+
+// Photo-like clutter of every scale: independent fractal noise per channel with hard-edged blobs.
+void photo(Rng& rng, double hue, cv::Mat& img) {
+    const int w = img.cols, h = img.rows;
+    cv::Mat ch[3];
+    for (auto& c : ch) c = fractal_noise(rng, w, h, static_cast<int>(rng.uniform_int(2, 6)), 6);
+    const cv::Mat edges = fractal_noise(rng, w, h, 4, 4);
+    const Rgb tint = hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.6), 1.0);
+    const float threshold = static_cast<float>(rng.uniform(0.4, 0.6));
+    for (int y = 0; y < h; ++y) {
+        auto* px = img.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < w; ++x) {
+            const float step = edges.at<float>(y, x) > threshold ? 1.15f : 0.8f;
+            px[x] = {tint.r * ch[0].at<float>(y, x) * step, tint.g * ch[1].at<float>(y, x) * step,
+                     tint.b * ch[2].at<float>(y, x) * step};
+        }
+    }
+}
+
 // A webcam sees a mat under uneven room light: darker toward the edges, brighter near one side.
 void light_falloff(Rng& rng, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
@@ -396,7 +570,13 @@ std::vector<cv::Mat> make_levels(const cv::Mat& image, const FrameConfig& frame)
 
 }  // namespace
 
-cv::Mat render_builtin_playmat(int id, int width, int height) {
+int builtin_playmat_count(const FrameConfig& frame) {
+    const double pixels = static_cast<double>(frame.width) * frame.height;
+    return kBuiltinPlaymats *
+           static_cast<int>(std::clamp(std::floor(1280.0 * 720.0 / pixels), 1.0, 4.0));
+}
+
+cv::Mat render_builtin_playmat(int id, int width, int height, double distractor_density) {
     if (width <= 0 || height <= 0)
         throw InputError("built-in playmat size must be positive, not " + std::to_string(width) +
                          "x" + std::to_string(height));
@@ -427,12 +607,35 @@ cv::Mat render_builtin_playmat(int id, int width, int height) {
         case 4:
             printed(rng, hue, work);
             break;
-        default:
+        case 5:
             zones(rng, hue, work);
             break;
+        case 6:
+            weave(rng, hue, work);
+            break;
+        case 7:
+            leather(rng, 0.3 * hue, work);
+            break;
+        case 8:
+            tiles(rng, hue, work);
+            break;
+        case 9:
+            geometric(rng, hue, work);
+            break;
+        case 10:
+            art_print(rng, hue, work);
+            break;
+        default:
+            photo(rng, hue, work);
+            break;
     }
+    // Things on the table that are not cards, painted in before the room light falls on them; a
+    // stream of their own, so that the density leaves the texture alone.
+    Rng things(kPlaymatKey, static_cast<uint64_t>(id), 1);
+    paint_distractors(things, work, distractor_density);
     light_falloff(rng, work);
-    cv::GaussianBlur(work, work, cv::Size(0, 0), 0.7);
+    // The first six are soft, as a webcam shows cloth; the later ones keep their crisp detail.
+    cv::GaussianBlur(work, work, cv::Size(0, 0), kind < 6 ? 0.7 : 0.4);
 
     // Scaled up in 8 bits, which is cheaper; the grain added after it hides any banding.
     cv::Mat rgb;
@@ -447,8 +650,10 @@ Backgrounds Backgrounds::load(const BackgroundsConfig& config, const FrameConfig
     Backgrounds backgrounds;
     std::vector<fs::path> files;
     if (config.dir.empty()) {
-        for (int id = 0; id < kBuiltinPlaymats; ++id)
-            backgrounds.names_.push_back(std::string("builtin:") + kBuiltinNames[id]);
+        for (int id = 0; id < builtin_playmat_count(frame); ++id)
+            backgrounds.names_.push_back(
+                std::string("builtin:") + kBuiltinNames[id % kBuiltinPlaymats] +
+                (id < kBuiltinPlaymats ? "" : "-" + std::to_string(id / kBuiltinPlaymats)));
     } else {
         files = list_images(config.dir);
         for (const fs::path& path : files) backgrounds.names_.push_back(path.filename().string());
@@ -458,8 +663,9 @@ Backgrounds Backgrounds::load(const BackgroundsConfig& config, const FrameConfig
     // Backgrounds are independent, so they load in parallel; the error reported is that of the
     // first bad file in file order.
     parallel_for(count, 0, [&](int b) {
-        const cv::Mat image = files.empty() ? render_builtin_playmat(b, frame.width, frame.height)
-                                            : read_rgb(files[b]);
+        const cv::Mat image =
+            files.empty() ? render_builtin_playmat(b, frame.width, frame.height, config.distractors)
+                          : read_rgb(files[b]);
         backgrounds.levels_[b] = make_levels(image, frame);
     });
     return backgrounds;

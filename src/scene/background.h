@@ -13,7 +13,7 @@
 namespace cardsynth {
 
 constexpr int kBackgroundLevels = 3;  // scale factors 1, 1.25, 1.5 of the covering size
-constexpr int kBuiltinPlaymats = 6;
+constexpr int kBuiltinPlaymats = 12;  // distinct textures; smaller frames get more instances
 
 class Backgrounds {
   public:
@@ -32,7 +32,12 @@ class Backgrounds {
     std::vector<std::string> names_;
 };
 
-// Built-in playmat `id` (0..kBuiltinPlaymats-1 distinct textures; larger ids vary colours) as RGB8.
-cv::Mat render_builtin_playmat(int id, int width, int height);
+// Built-in playmat `id` (0..kBuiltinPlaymats-1 distinct textures; larger ids vary colours and
+// layout) as RGB8, with about `distractors` objects that are not cards per frame-sized area
+// (backgrounds.distractors).
+cv::Mat render_builtin_playmat(int id, int width, int height, double distractors = 0.0);
+// How many built-in playmats a run loads: kBuiltinPlaymats for frames of 1280x720 or more, up to
+// four times as many for smaller frames (as many pixels in all, more variety).
+int builtin_playmat_count(const FrameConfig& frame);
 
 }  // namespace cardsynth

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/rng.h"
+#include "catalog/builtin_deck.h"
 
 namespace cardsynth {
 namespace {
@@ -47,11 +48,39 @@ bool quads_overlap(const Vec2 a[4], const Vec2 b[4]) {
     return true;
 }
 
+// Width over height of a card as drawn: a built-in card has its own, which its catalog entry (one
+// nominal size for the whole deck) does not carry.
+double card_aspect(const Card& card) {
+    if (card.builtin_id >= 0) {
+        const BuiltinCardShape shape = builtin_card_shape(card.builtin_id);
+        return static_cast<double>(shape.width) / shape.height;
+    }
+    return static_cast<double>(card.width) / std::max(1, card.height);
+}
+
+// Corner radius in card units: the configured one, or a built-in card's own where it is rounder
+// (its texture bakes its corners in, and the labels must cut the same ones).
+float corner_radius(double configured, const Card& card, float width) {
+    double fraction = configured;
+    if (card.builtin_id >= 0)
+        fraction = std::max(fraction, builtin_card_shape(card.builtin_id).corner_fraction);
+    return static_cast<float>(fraction) * width;
+}
+
+// Blur sigma in frame pixels: absolute, plus a fraction of the card's height when configured (a
+// draw made only then, so that the default leaves every other draw where it was).
+float blur_sigma(const SceneConfig& sc, float card_height, Rng& rng) {
+    double sigma = rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi);
+    if (sc.blur_fraction.hi > 0)
+        sigma += rng.uniform(sc.blur_fraction.lo, sc.blur_fraction.hi) * card_height;
+    return static_cast<float>(sigma);
+}
+
 CardPlacement place_random_card(const SceneConfig& sc, double corner, const Card& card, int32_t id,
                                 int width, int height, Rng& rng) {
     CardPlacement p;
     p.card_id = id;
-    const double aspect = static_cast<double>(card.width) / std::max(1, card.height);
+    const double aspect = card_aspect(card);
     p.height = static_cast<float>(rng.uniform(sc.card_height.lo, sc.card_height.hi));
     p.width = static_cast<float>(p.height * aspect);
     const double angle = rng.uniform(sc.rotation_deg.lo, sc.rotation_deg.hi) * kPi / 180.0;
@@ -64,8 +93,8 @@ CardPlacement place_random_card(const SceneConfig& sc, double corner, const Card
         gy = static_cast<float>(rng.uniform(-1.0, 1.0) * sc.perspective * 0.25 / (p.height / 2));
     }
     p.pose = card_pose(p.width, p.height, cx, cy, angle, gx, gy);
-    p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
-    p.corner_radius = static_cast<float>(corner) * p.width;
+    p.blur_sigma = blur_sigma(sc, p.height, rng);
+    p.corner_radius = corner_radius(corner, card, p.width);
     return p;
 }
 
@@ -120,10 +149,12 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
         p.card_id = catalog.sample(rng.uniform(), rng.uniform());
         const Card& card = catalog.cards()[p.card_id];
         p.height = card_h;
-        p.width = card_h * static_cast<float>(card.width) / std::max(1, card.height);
+        p.width = card.builtin_id >= 0
+                      ? card_h * static_cast<float>(card_aspect(card))
+                      : card_h * static_cast<float>(card.width) / std::max(1, card.height);
         p.pose = mat3_mul(camera, card_pose(p.width, p.height, cx, cy, angle, 0, 0));
-        p.blur_sigma = static_cast<float>(rng.uniform(sc.blur_sigma.lo, sc.blur_sigma.hi));
-        p.corner_radius = static_cast<float>(config.cards.corner_radius) * p.width;
+        p.blur_sigma = blur_sigma(sc, p.height, rng);
+        p.corner_radius = corner_radius(config.cards.corner_radius, card, p.width);
         s.cards.push_back(p);
     };
     const float h = base_h, w = h * 0.718f, gap = w * 0.12f;

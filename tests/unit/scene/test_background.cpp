@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -72,7 +73,7 @@ void check_levels_cover(const Backgrounds& backgrounds, const FrameConfig& frame
 TEST_CASE("built-in playmats cover the frame at every level", "[background]") {
     const FrameConfig frame = frame_of(320, 200);
     const Backgrounds backgrounds = Backgrounds::load(BackgroundsConfig{}, frame);
-    REQUIRE(backgrounds.size() == static_cast<size_t>(kBuiltinPlaymats));
+    REQUIRE(backgrounds.size() == static_cast<size_t>(builtin_playmat_count(frame)));
     check_levels_cover(backgrounds, frame);
     const cv::Mat& first = backgrounds.level(0, 0);
     CHECK(first.cols == 320);
@@ -117,9 +118,48 @@ TEST_CASE("built-in playmats are deterministic", "[background]") {
     }
     const Backgrounds first = Backgrounds::load(BackgroundsConfig{}, frame_of(160, 96));
     const Backgrounds second = Backgrounds::load(BackgroundsConfig{}, frame_of(160, 96));
-    for (int b = 0; b < kBuiltinPlaymats; ++b)
+    REQUIRE(first.size() == second.size());
+    for (size_t b = 0; b < first.size(); ++b)
         for (int l = 0; l < kBackgroundLevels; ++l)
             CHECK(cv::norm(first.level(b, l), second.level(b, l), cv::NORM_INF) == 0);
+}
+
+TEST_CASE("smaller frames get more built-in playmats, as many pixels in all", "[background]") {
+    CHECK(builtin_playmat_count(frame_of(1280, 720)) == kBuiltinPlaymats);
+    CHECK(builtin_playmat_count(frame_of(3840, 2160)) == kBuiltinPlaymats);
+    CHECK(builtin_playmat_count(frame_of(640, 720)) == 2 * kBuiltinPlaymats);
+    CHECK(builtin_playmat_count(frame_of(320, 192)) == 4 * kBuiltinPlaymats);
+    const Backgrounds small = Backgrounds::load(BackgroundsConfig{}, frame_of(160, 96));
+    REQUIRE(small.size() == static_cast<size_t>(4 * kBuiltinPlaymats));
+    std::set<std::string> names;
+    for (size_t b = 0; b < small.size(); ++b) names.insert(small.name(static_cast<int>(b)));
+    CHECK(names.size() == small.size());
+    // Later instances of a texture are other mats, not copies.
+    CHECK(mean_abs_diff(small.level(0, 0), small.level(kBuiltinPlaymats, 0)) > 4.0);
+}
+
+TEST_CASE("distractors are painted into the playmats, deterministically and only when asked",
+          "[background]") {
+    int changed = 0;
+    for (int id = 0; id < kBuiltinPlaymats; ++id) {
+        const cv::Mat plain = render_builtin_playmat(id, 320, 192, 0.0);
+        const cv::Mat busy = render_builtin_playmat(id, 320, 192, 6.0);
+        CHECK(cv::norm(busy, render_builtin_playmat(id, 320, 192, 6.0), cv::NORM_INF) == 0);
+        CHECK(cv::norm(plain, render_builtin_playmat(id, 320, 192), cv::NORM_INF) == 0);
+        // Objects cover part of the mat and leave the rest as it was.
+        cv::Mat diff;
+        cv::absdiff(plain, busy, diff);
+        cv::cvtColor(diff, diff, cv::COLOR_RGB2GRAY);
+        const double share = cv::countNonZero(diff > 12) / static_cast<double>(diff.total());
+        INFO("playmat " << id << ": " << share << " of the pixels changed");
+        CHECK(share < 0.9);
+        changed += share > 0.02;
+    }
+    CHECK(changed >= kBuiltinPlaymats - 1);
+    BackgroundsConfig none;
+    none.distractors = 0;
+    const Backgrounds a = Backgrounds::load(none, frame_of(160, 96));
+    CHECK(cv::norm(a.level(3, 0), render_builtin_playmat(3, 160, 96, 0.0), cv::NORM_INF) == 0);
 }
 
 TEST_CASE("a small image from a directory is scaled up to cover the frame", "[background]") {
