@@ -167,7 +167,12 @@ def check_yolo_line(fmt, d, i, k, row, class_count):
         # on the card's own pixels where the file has masks.
         poly = np.array(row[1:]).reshape(-1, 2) * [w, h]
         lo, hi = poly.min(axis=0), poly.max(axis=0)
-        check(np.all(lo >= [x0, y0]) and np.all(hi <= [x1, y1]), where + ": outside the box")
+        # The text holds 6 decimals: a point on the box's edge (a piece one pixel wide is drawn
+        # out to its pixel's edges) may read up to half a unit of the last place outside it.
+        slack = 1e-6 * max(w, h)
+        inside = np.all(lo >= np.array([x0, y0]) - slack) and \
+            np.all(hi <= np.array([x1, y1]) + slack)
+        check(inside, where + ": outside the box")
         if d["masks"] is not None:
             px = np.clip(np.round(poly - 0.5).astype(int), 0, [w - 1, h - 1])
             box = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
