@@ -8,6 +8,20 @@ cs_log() { printf '%s: %s\n' "${CS_SCRIPT:-cardsynth}" "$*" >&2; }
 
 cs_is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# -h or --help anywhere among the arguments: prints the calling script's header comment (its
+# usage) and exits 0, before anything is installed or built.
+cs_help_if_asked() {
+    local arg
+    for arg in "$@"; do
+        case $arg in
+            -h | --help)
+                sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"
+                exit 0
+                ;;
+        esac
+    done
+}
+
 # Configures and builds one preset (release or debug) with every core of the machine.
 cs_build() {
     local preset=$1
