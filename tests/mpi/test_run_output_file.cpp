@@ -164,6 +164,7 @@ TEST_CASE("an output is locked while its OutputFile lives, and released after") 
     }
     mpi.barrier();
     CHECK_FALSE(exists(out + ".lock"));
+    mpi.barrier();  // every rank looks before the next run takes the lock again
     CHECK(exit_code_of(config, mpi) == 0);
 }
 
