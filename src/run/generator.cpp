@@ -130,35 +130,24 @@ void Generator::render(const std::vector<int64_t>& indices, uint8_t* pixels,
 }
 
 // Each thread takes an image from scene to labels, drawing straight into its place in `pixels`
-// (and its id buffer into `masks`): no copy where the renderer draws into the frame it is given.
-// A renderer that keeps frames of its own (in memory of its choice) is given the thread's own
-// frame from then on, and the image is copied out.
+// (and its id buffer into `masks`): render_one reuses a frame whose size fits (render/render.h),
+// so nothing is copied; a renderer that ever drew elsewhere would be copied out.
 void Generator::render_per_thread(const std::vector<int64_t>& indices, uint8_t* pixels,
                                   const std::vector<uint8_t*>& labels, uint8_t* masks) {
     const int H = config_.frame.height, W = config_.frame.width;
     std::vector<StageTimes> times(static_cast<size_t>(threads_));
     parallel_for(static_cast<int>(indices.size()), threads_, [&](int k) {
-        static thread_local Frame own;
-        static thread_local bool in_place = true;
+        static thread_local cv::Mat own_ids;  // the id buffer when the caller keeps no masks
         uint8_t* rgb = pixels + k * frame_bytes();
         uint8_t* ids = masks ? masks + k * mask_bytes() : nullptr;
-        Frame frame = in_place ? Frame{cv::Mat(H, W, CV_8UC3, rgb),
-                                       ids ? cv::Mat(H, W, CV_8UC1, ids) : std::move(own.ids)}
-                               : std::move(own);
+        Frame frame{cv::Mat(H, W, CV_8UC3, rgb), ids ? cv::Mat(H, W, CV_8UC1, ids) : own_ids};
         StageTimes& t = times[static_cast<size_t>(omp_get_thread_num())];
         const ImageLabels image = make_one_image(config_, catalog_, backgrounds_, *renderer_,
                                                  indices[static_cast<size_t>(k)], frame, t);
         const double t0 = thread_cpu();
-        if (frame.rgb.data != rgb) {
-            in_place = false;
-            copy_out(frame, rgb, ids);
-            own = std::move(frame);
-            if (ids && own.ids.data == ids) own.ids.release();  // the caller's memory, not ours
-        } else if (!ids) {
-            own.ids = std::move(frame.ids);
-        } else if (frame.ids.data != ids) {
-            copy_out(frame, nullptr, ids);
-        }
+        copy_out(frame, frame.rgb.data == rgb ? nullptr : rgb,
+                 ids && frame.ids.data != ids ? ids : nullptr);
+        if (!ids) own_ids = frame.ids;
         store(image, static_cast<size_t>(k), labels);
         t.labels += thread_cpu() - t0;
     });

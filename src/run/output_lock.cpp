@@ -5,14 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "base/error.h"
+#include "base/hash.h"
 #include "base/log.h"
+#include "base/text.h"
 
 namespace cardsynth {
 namespace {
@@ -78,15 +78,6 @@ bool dead_on_this_host(const Holder& h) {
 constexpr size_t kSidecarNameMax = 160;
 constexpr size_t kReadablePrefix = 64;
 
-// 64-bit FNV-1a, as 16 hex digits: the same on every host and in every run.
-std::string name_hash(const std::string& s) {
-    uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    char text[17];
-    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(h));
-    return text;
-}
-
 }  // namespace
 
 std::string sidecar_stem(const std::string& path) {
@@ -97,7 +88,8 @@ std::string sidecar_stem(const std::string& path) {
     size_t cut = kReadablePrefix;
     // Not inside a UTF-8 character: its continuation bytes are 10xxxxxx.
     while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-    return path.substr(0, start) + name.substr(0, cut) + "." + name_hash(name);
+    return path.substr(0, start) + name.substr(0, cut) + "." +
+           format("%016llx", static_cast<unsigned long long>(xxh64(name)));
 }
 
 std::string lock_path(const std::string& path) {
