@@ -90,8 +90,11 @@ def test_4000_byte_path_1_and_2_ranks():
 def test_resume_at_a_4000_byte_path_2_ranks():
     d = scratch("resume")
     out = long_path(d, 4000)
-    # The slowed rank keeps the run going long enough to be stopped after its first round.
-    cmd = mpiexec() + ["-n", "2", binary(), "generate", "-o", out, "-n", "40", *BASE]
+    # Enough images that the other rank is still making them when the signal comes 2 s in (it
+    # makes about 300 a second on an idle machine): with 40 it finished them all first, and the
+    # run completed instead of stopping.
+    images = "3000"
+    cmd = mpiexec() + ["-n", "2", binary(), "generate", "-o", out, "-n", images, *BASE]
     env = dict(os.environ, CARDSYNTH_TEST_SLOW_RANK="0:40")
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
@@ -112,12 +115,12 @@ def test_resume_at_a_4000_byte_path_2_ranks():
           f"OUT exists: {os.path.exists(out)}")
     check(len(os.path.basename(partials[0])) <= NAME_MAX, "the partial's name is too long")
     check(os.path.basename(partials[0]) in text, "the stop message does not name the partial file")
-    r = run(["generate", "-o", out, "-n", "40", *BASE, "--resume", "--quiet"], ranks=2)
+    r = run(["generate", "-o", out, "-n", images, *BASE, "--resume", "--quiet"], ranks=2)
     check(r.rc == 0, "--resume failed: " + r.describe())
     check(os.path.isfile(out), "no output after --resume")
     check_alone(out)
     full = os.path.join(scratch("resume_clean"), "clean.h5")
-    generate(full, "-n", "40", *BASE)
+    generate(full, "-n", images, *BASE)
     check_same(full, out)
 
 
