@@ -235,6 +235,30 @@ def _frames(n, height, width, shared):
     return torch.empty((n, height, width, 3), dtype=torch.uint8)
 
 
+# A target tensor up to this size travels from a worker inside the message itself; a larger one
+# (a mask stack) in shared memory, as DataLoader hands over every tensor.
+_BY_VALUE_BYTES = 1 << 16
+
+
+def _target_from_arrays(items):
+    """The receiving side of _HandedOver: a plain dict of tensors again."""
+    return {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in items.items()}
+
+
+class _HandedOver(dict):
+    """A target on its way from a DataLoader worker. DataLoader moves every tensor it hands over
+    into a shared-memory segment of its own, whose descriptor the training process then fetches
+    from the worker in a round trip: for a target's seven small tensors that cost more than
+    rendering the frame's pixels. This dict pickles its small tensors as numpy arrays, carried
+    in the message, and the training process unpickles a plain dict of tensors."""
+
+    def __reduce__(self):
+        items = {k: v.numpy() if isinstance(v, torch.Tensor) and not v.requires_grad and
+                 v.device.type == "cpu" and v.nelement() * v.element_size() <= _BY_VALUE_BYTES
+                 else v for k, v in self.items()}
+        return (_target_from_arrays, (items,))
+
+
 class CardsynthStream(torch.utils.data.IterableDataset):
     """Images rendered on demand as (image, target) pairs; see the module's description.
 
@@ -307,6 +331,8 @@ class CardsynthStream(torch.utils.data.IterableDataset):
                 target = detection_target(i, row, None if masks is None else masks[k])
                 if self.transform is not None:
                     image, target = self.transform(image, target)
+                if info is not None and type(target) is dict:
+                    target = _HandedOver(target)
                 yield image, target
 
 

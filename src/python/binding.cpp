@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/fresh_image.h"
 #include "config/config.h"
 #include "run/generator.h"
 
@@ -174,6 +175,9 @@ py::tuple render(Generator& gen, const std::vector<int64_t>& indices, bool singl
     uint8_t* pixels = images.mutable_data();
     {
         py::gil_scoped_release release;
+        // A fresh array (a DataLoader worker's shared-memory chunk above all) is mapped in one
+        // call rather than by a fault per page as the render threads first write it.
+        map_pages(pixels, static_cast<size_t>(images.nbytes()));
         gen.render(indices, pixels, columns, masks);
     }
     return py::make_tuple(images, labels);
