@@ -85,6 +85,29 @@ def effect_flags(effects):
     return [arg for k, v in effects.items() for arg in ("--set", f"scene.effects.{k}={v}")]
 
 
+# The camera's effects (scene.camera), each alone at a modest range. With W1's JPEG storage the
+# drawn JPEG quality only replaces output.jpeg_quality, so its pass is measured with raw storage,
+# where it costs an encode and a decode per frame.
+CAMERA_EFFECTS = {"white_balance": "0.1", "exposure": "[-0.5, 0.5]", "gamma": "[0.8, 1.25]",
+                  "saturation": "[0.7, 1.3]", "motion_blur": "[3, 9]"}
+CAMERA_JPEG = "[50, 95]"
+
+
+def camera_costs(inp, n, plain, out="w1.h5"):
+    """CPU ms per image of each camera effect over W1 without effects (`plain`), as text."""
+    costs = []
+    for name, value in CAMERA_EFFECTS.items():
+        one = cardsynth(inp, n, extra=["--threads", "2", "--set", f"scene.camera.{name}={value}"],
+                        out=out)
+        costs.append(f"camera.{name} {cpu_ms(one) - cpu_ms(plain):+.2f}")
+    raw = ["--threads", "2", "--storage", "raw"]
+    raw_plain = cardsynth(inp, n, extra=raw, out=out)
+    raw_jpeg = cardsynth(inp, n, extra=raw + ["--set", f"scene.camera.jpeg_quality={CAMERA_JPEG}"],
+                         out=out)
+    costs.append(f"camera.jpeg_quality (raw storage) {cpu_ms(raw_jpeg) - cpu_ms(raw_plain):+.2f}")
+    return costs
+
+
 def cpu_ms(result):
     """CPU ms per image, all stages: steadier than images/s on a shared machine."""
     return sum(float(v) for v in re.findall(r"[a-z]+ ([\d.]+)", result["stages"]))
@@ -105,6 +128,7 @@ def effects_and_table(inp, n, peer_rate):
     for name, value in DEFAULT_EFFECTS.items():
         one = cardsynth(inp, n, extra=["--threads", "2"] + effect_flags({name: value}))
         costs.append(f"{name} {cpu_ms(one) - cpu_ms(plain):+.2f}")
+    costs += camera_costs(inp, n, plain)
     lines.append("per-effect cost, CPU ms per 1280x720 image over W1 without effects: " +
                  ", ".join(costs))
     table = cardsynth(inp, max(n // 3, 100), extra=["--threads", "2"], config="table.yaml")

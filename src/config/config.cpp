@@ -391,6 +391,12 @@ const std::vector<Field>& fields() {
         number("scene.effects.shadow", CS_KEY(scene.effects.shadow)),
         number("scene.effects.glare", CS_KEY(scene.effects.glare)),
         number("scene.effects.noise", CS_KEY(scene.effects.noise)),
+        number("scene.camera.white_balance", CS_KEY(scene.camera.white_balance)),
+        range("scene.camera.exposure", CS_KEY(scene.camera.exposure)),
+        range("scene.camera.gamma", CS_KEY(scene.camera.gamma)),
+        range("scene.camera.saturation", CS_KEY(scene.camera.saturation)),
+        range("scene.camera.jpeg_quality", CS_KEY(scene.camera.jpeg_quality)),
+        range("scene.camera.motion_blur", CS_KEY(scene.camera.motion_blur)),
     };
     return table;
 }
@@ -549,6 +555,28 @@ void check_ordered(const std::string& key, const Range& r) {
     if (!(r.lo <= r.hi)) invalid(key, "must have lo <= hi", range_text(r));
 }
 
+void check_range_within(const std::string& key, const Range& r, double lo, double hi) {
+    check_ordered(key, r);
+    if (r.lo < lo || r.hi > hi)
+        invalid(key, "must lie within [" + number_text(lo) + ", " + number_text(hi) + "]",
+                range_text(r));
+}
+
+void validate_camera(const CameraConfig& cam) {
+    check_between("scene.camera.white_balance", cam.white_balance, 0.0, 0.5);
+    check_range_within("scene.camera.exposure", cam.exposure, -3.0, 3.0);
+    check_range_within("scene.camera.gamma", cam.gamma, 0.25, 4.0);
+    check_range_within("scene.camera.saturation", cam.saturation, 0.0, 3.0);
+    const Range& q = cam.jpeg_quality;
+    check_ordered("scene.camera.jpeg_quality", q);
+    const bool off = q.lo == 0.0 && q.hi == 0.0;
+    if (!off &&
+        !(q.lo >= 1.0 && q.hi <= 100.0 && q.lo == std::floor(q.lo) && q.hi == std::floor(q.hi)))
+        invalid("scene.camera.jpeg_quality", "must be [0, 0] (off) or integers within [1, 100]",
+                range_text(q));
+    check_range_within("scene.camera.motion_blur", cam.motion_blur, 0.0, 64.0);
+}
+
 }  // namespace
 
 // --- public interface --------------------------------------------------------------------------
@@ -647,6 +675,7 @@ void validate(const Config& c) {
     check_between("scene.effects.shadow", s.effects.shadow, 0.0, 1.0);
     check_between("scene.effects.glare", s.effects.glare, 0.0, 1.0);
     check_between("scene.effects.noise", s.effects.noise, 0.0, 50.0);
+    validate_camera(s.camera);
 }
 
 std::string to_yaml(const Config& config) {

@@ -67,6 +67,23 @@ struct EffectsConfig {
     double noise = 2.0;      // sensor noise sigma in grey levels, 0..50
 };
 
+// What the camera does to a whole frame, drawn per image from its own generator stream. Every
+// default is off: the frame is stored as rendered.
+struct CameraConfig {
+    // Each channel's gain uniform in [1 - w, 1 + w], independently (white balance and colour
+    // cast); 0..0.5.
+    double white_balance = 0.0;
+    Range exposure{0.0, 0.0};    // stops: every channel's gain times 2^e; within [-3, 3]
+    Range gamma{1.0, 1.0};       // out = in^(1/gamma) on [0, 1]; within [0.25, 4]
+    Range saturation{1.0, 1.0};  // 0 grey .. 1 unchanged .. 3; within [0, 3]
+    // The frame passes through JPEG at a quality uniform in [lo, hi] (integers 1..100) before
+    // it is stored; [0, 0] = off. With output.storage jpeg it is stored at that quality instead.
+    Range jpeg_quality{0.0, 0.0};
+    // A directional box blur of this many pixels, uniform in [lo, hi], at a uniform angle;
+    // [0, 0] = off; within [0, 64]. CPU backend only.
+    Range motion_blur{0.0, 0.0};
+};
+
 struct SceneConfig {
     SceneKind kind = SceneKind::Random;
     int min_cards = 8;
@@ -81,6 +98,7 @@ struct SceneConfig {
     Overlap overlap = Overlap::Allow;
     double min_visible = 0.0;  // 0..1
     EffectsConfig effects;
+    CameraConfig camera;
 };
 
 struct Config {

@@ -103,6 +103,18 @@ void encode_image(const cv::Mat& rgb, Storage storage, int jpeg_quality,
     throw DatasetError("cannot encode with storage " + std::to_string(static_cast<int>(storage)));
 }
 
+void jpeg_round_trip(cv::Mat& rgb, int quality) {
+    check_rgb8(rgb);
+    thread_local std::vector<uint8_t> bytes;
+    encode_jpeg(rgb, quality, bytes);
+    try {
+        TurboJpeg::thread_decompressor().decompress(bytes.data(), bytes.size(), rgb, TJPF_RGB,
+                                                    TJFLAG_STOPONWARNING);
+    } catch (const JpegError& e) {
+        throw DatasetError(e.what());
+    }
+}
+
 cv::Mat decode_image(const uint8_t* data, size_t size) {
     static const uint8_t kPngMagic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     if (data == nullptr || size < 4)

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "render/kernels/gaussian_fixed.h"
+#include "render/shade_row.h"
 #include "render/texture_cache.h"
 
 namespace cardsynth {
@@ -91,6 +92,9 @@ void plan_image(CudaPlan& plan, const SceneSpec& scene, const PlanInputs& in) {
         scene.crop_y + H > bg.height)
         throw Error("render: image " + std::to_string(scene.index) + " crops outside background " +
                     std::to_string(scene.background));
+    if (motion_blur_taps(scene.camera) >= 2)
+        throw Error("render: image " + std::to_string(scene.index) +
+                    " has a motion blur, which the CUDA backend does not draw");
     PlannedImage pi{};
     pi.background = scene.background, pi.level = scene.background_level;
     DevImage& im = pi.record;
@@ -115,6 +119,14 @@ void plan_image(CudaPlan& plan, const SceneSpec& scene, const PlanInputs& in) {
         const ShadingParams& p = im.shading;
         append_glare_profile(p.glare_x, p.glare_inv_r2, W, plan.glare);
         append_glare_profile(p.glare_y, p.glare_inv_r2, H, plan.glare);
+    }
+    // The camera's colour table as render_cpu makes it; the CPU's own motion blur has no
+    // counterpart here (make_cuda_renderer refuses it).
+    const ColourTable colour = colour_table(scene.camera);
+    im.colour = -1;
+    if (colour.active) {
+        im.colour = static_cast<int>(plan.colours.size());
+        plan.colours.push_back(colour);
     }
     plan.images.push_back(pi);
 }
@@ -152,6 +164,8 @@ UploadLayout plan_upload(const CudaPlan& plan) {
     off = align_device(off + plan.taps.size() * sizeof(uint16_t));
     u.glare = off;
     off = align_device(off + plan.glare.size() * sizeof(float));
+    u.colours = off;
+    off = align_device(off + plan.colours.size() * sizeof(ColourTable));
     u.bytes = std::max(off, kDeviceAlignment);
     return u;
 }
@@ -198,6 +212,9 @@ void write_upload(const CudaPlan& plan, uint8_t* blob) {
         std::memcpy(blob + u.taps, plan.taps.data(), plan.taps.size() * sizeof(uint16_t));
     if (!plan.glare.empty())
         std::memcpy(blob + u.glare, plan.glare.data(), plan.glare.size() * sizeof(float));
+    if (!plan.colours.empty())
+        std::memcpy(blob + u.colours, plan.colours.data(),
+                    plan.colours.size() * sizeof(ColourTable));
 }
 
 }  // namespace cardsynth

@@ -40,6 +40,7 @@ struct DevImage {
     size_t rgb_offset, ids_offset;  // into the sub-batch's output buffers
     int glare_offset;               // gx[width] then gy[height] in the glare table; -1 = none
     int shade;
+    int colour;  // the camera's colour: index into the colour tables; -1 = none
 };
 
 // One card blurred into scratch memory: source w x h, output (w + 2r) x (h + 2r).
@@ -131,7 +132,7 @@ struct BlurLaunch {
 
 // Byte offsets of the arrays in the upload blob, each aligned to kDeviceAlignment.
 struct UploadLayout {
-    size_t images = 0, passes = 0, jobs = 0, taps = 0, glare = 0;
+    size_t images = 0, passes = 0, jobs = 0, taps = 0, glare = 0, colours = 0;
     size_t bytes = 0;  // the whole blob, never 0
 };
 
@@ -139,8 +140,9 @@ struct CudaPlan {
     std::vector<PlannedImage> images;  // one per scene, in order
     std::vector<PlannedPass> passes;   // each image's cards, in painter's order
     std::vector<PlannedBlur> blurs;
-    std::vector<uint16_t> taps;  // every blur's kernel, back to back
-    std::vector<float> glare;    // per image with glare: the row profile, then the column one
+    std::vector<uint16_t> taps;        // every blur's kernel, back to back
+    std::vector<float> glare;          // per image with glare: the row profile, then the column one
+    std::vector<ColourTable> colours;  // per image whose camera changes its colour
     std::vector<BlurLaunch> blur_launches;
     UploadLayout upload;
     size_t scratch_bytes = 0;  // blur scratch, never 0

@@ -162,7 +162,10 @@ class CpuRenderer : public Renderer {
                 if (job.xa <= job.xb) composite_row(job);
             }
         }
-        shade_frame(shading_params(scene), frame.rgb.data, frame.rgb.step[0]);
+        // The camera's motion blur smears what the scene shows, before the light and the sensor.
+        motion_blur_frame(scene.camera, rgb, stride, W, H);
+        const ColourTable colour = colour_table(scene.camera);
+        shade_frame(shading_params(scene), rgb, stride, &colour);
     }
 
   private:

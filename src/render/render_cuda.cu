@@ -16,6 +16,7 @@
 
 #include "base/error.h"
 #include "base/parallel.h"
+#include "base/text.h"
 #include "render/cuda_buffers.h"
 #include "render/cuda_plan.h"
 #include "render/cuda_texture_cache.h"
@@ -89,10 +90,11 @@ CS_HD void blur_columns_at(const BlurJob& j, int i) {
 }
 
 // Output pixel (x, y) of one image: background, then each card's shadow and card in painter's
-// order, then the global shading. Per pixel this is the same sequence of operations render_cpu
-// applies card by card.
-CS_HD void composite_at(const DevImage& im, const DevPass* passes, const float* glare, int x, int y,
-                        uint8_t* rgb_out, uint8_t* ids_out) {
+// order, then the global shading and the camera's colour. Per pixel this is the same sequence of
+// operations render_cpu applies card by card.
+CS_HD void composite_at(const DevImage& im, const DevPass* passes, const float* glare,
+                        const ColourTable* colours, int x, int y, uint8_t* rgb_out,
+                        uint8_t* ids_out) {
     if (x >= im.width || y >= im.height) return;
     const uint8_t* b = im.bg + static_cast<size_t>(im.crop_y + y) * im.bg_stride +
                        static_cast<size_t>(im.crop_x + x) * 3;
@@ -121,6 +123,7 @@ CS_HD void composite_at(const DevImage& im, const DevPass* passes, const float* 
         const float gy = lit ? glare[im.glare_offset + im.width + y] : 0.0f;
         shade_pixel(im.shading, x, y, gx, gy, px);
     }
+    if (im.colour >= 0) colour_pixel(colours[im.colour], px);
     uint8_t* o = rgb_out + im.rgb_offset + (static_cast<size_t>(y) * im.width + x) * 3;
     o[0] = px[0], o[1] = px[1], o[2] = px[2];
     ids_out[im.ids_offset + static_cast<size_t>(y) * im.width + x] = id;
@@ -135,8 +138,8 @@ __global__ void blur_columns_kernel(const BlurJob* jobs, int first_job) {
 }
 
 __global__ void composite_kernel(const DevImage* images, const DevPass* passes, const float* glare,
-                                 uint8_t* rgb_out, uint8_t* ids_out) {
-    composite_at(images[blockIdx.z], passes, glare, blockIdx.x * blockDim.x + threadIdx.x,
+                                 const ColourTable* colours, uint8_t* rgb_out, uint8_t* ids_out) {
+    composite_at(images[blockIdx.z], passes, glare, colours, blockIdx.x * blockDim.x + threadIdx.x,
                  blockIdx.y * blockDim.y + threadIdx.y, rgb_out, ids_out);
 }
 
@@ -159,10 +162,11 @@ void launch_composite(const CudaPlan& plan, const uint8_t* blob, uint8_t* out,
     const dim3 grid((plan.most_width + block.x - 1) / block.x,
                     (plan.most_height + block.y - 1) / block.y,
                     static_cast<unsigned>(plan.images.size()));
-    composite_kernel<<<grid, block, 0, stream>>>(reinterpret_cast<const DevImage*>(blob + u.images),
-                                                 reinterpret_cast<const DevPass*>(blob + u.passes),
-                                                 reinterpret_cast<const float*>(blob + u.glare),
-                                                 out, out + plan.ids_offset);
+    composite_kernel<<<grid, block, 0, stream>>>(
+        reinterpret_cast<const DevImage*>(blob + u.images),
+        reinterpret_cast<const DevPass*>(blob + u.passes),
+        reinterpret_cast<const float*>(blob + u.glare),
+        reinterpret_cast<const ColourTable*>(blob + u.colours), out, out + plan.ids_offset);
     CS_CUDA(cudaGetLastError());
 }
 
@@ -448,6 +452,14 @@ class CudaRenderer : public Renderer {
 }  // namespace
 
 std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs& inputs) {
+    // Checked before any device is touched, so that the refusal is the same with or without a
+    // GPU, and --device auto renders such a configuration on the CPU.
+    const Range& motion = inputs.config->scene.camera.motion_blur;
+    if (motion.hi > 0)
+        throw ConfigError(
+            format("--device cuda: scene.camera.motion_blur [%g, %g] is drawn by the "
+                   "CPU backend only; use --device cpu or [0, 0]",
+                   motion.lo, motion.hi));
     return std::make_unique<CudaRenderer>(inputs);
 }
 

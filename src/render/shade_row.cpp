@@ -2,6 +2,9 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
+#include <utility>
 #include <vector>
 
 #include "base/cpu_features.h"
@@ -77,9 +80,24 @@ const int8_t* noise_row(uint32_t offset, int n, std::vector<int8_t>& wrapped) {
 
 }  // namespace
 
+void colour_row(const ColourTable& t, uint8_t* rgb, int pixels) {
+    if (t.saturation_q8 == kSaturationOne) {
+        for (int i = 0; i < pixels; ++i, rgb += 3)
+            rgb[0] = t.lut[0][rgb[0]], rgb[1] = t.lut[1][rgb[1]], rgb[2] = t.lut[2][rgb[2]];
+        return;
+    }
+    for (int i = 0; i < pixels; ++i, rgb += 3) colour_pixel(t, rgb);
+}
+
 // Terms of a column are tabulated once per image (per thread), terms of a row once per row.
-void shade_frame(const ShadingParams& p, uint8_t* rgb, size_t stride) {
-    if (!shading_active(p)) return;
+void shade_frame(const ShadingParams& p, uint8_t* rgb, size_t stride, const ColourTable* colour) {
+    if (colour && !colour->active) colour = nullptr;
+    if (!shading_active(p)) {
+        if (colour)
+            for (int y = 0; y < p.height; ++y)
+                colour_row(*colour, rgb + static_cast<size_t>(y) * stride, p.width);
+        return;
+    }
     struct Tables {
         std::vector<int16_t> light_x;
         std::vector<uint16_t> glare_col;
@@ -115,6 +133,63 @@ void shade_frame(const ShadingParams& p, uint8_t* rgb, size_t stride) {
                            noise,
                            p.noise_sigma_q7};
         shade_row(row);
+        if (colour) colour_row(*colour, row.rgb, W);
+    }
+}
+
+int motion_blur_taps(const Camera& cam) {
+    return static_cast<int>(std::lround(cam.motion_length));
+}
+
+namespace {
+
+// acc[i] += the channels of `row` shifted by `ox` pixels (pixel x reads x + ox), the row's end
+// pixels repeated beyond it.
+void add_shifted(uint16_t* acc, const uint8_t* row, int ox, int width) {
+    const int a = std::clamp(-ox, 0, width), b = std::clamp(width - ox, 0, width);
+    for (int x = 0; x < a; ++x)
+        for (int c = 0; c < 3; ++c) acc[3 * x + c] += row[c];
+    const int shift = 3 * ox;
+    for (int i = 3 * a; i < 3 * b; ++i) acc[i] += row[i + shift];
+    const uint8_t* last = row + 3 * (width - 1);
+    for (int x = std::max(a, b); x < width; ++x)
+        for (int c = 0; c < 3; ++c) acc[3 * x + c] += last[c];
+}
+
+}  // namespace
+
+// Each tap is the frame shifted by a whole number of pixels, so a row is a few vector adds per
+// tap into 16-bit sums (64 taps of 255 stay below 2^16), read from a copy of the frame.
+void motion_blur_frame(const Camera& cam, uint8_t* rgb, size_t stride, int width, int height) {
+    const int n = motion_blur_taps(cam);
+    if (n < 2) return;
+    struct Scratch {
+        std::vector<uint8_t> src;
+        std::vector<uint16_t> acc;
+        std::vector<std::pair<int, int>> taps;
+    };
+    thread_local Scratch s;
+    s.taps.clear();
+    for (int k = 0; k < n; ++k) {
+        const float t = static_cast<float>(k) - 0.5f * static_cast<float>(n - 1);
+        s.taps.emplace_back(static_cast<int>(std::lround(t * cam.motion_dx)),
+                            static_cast<int>(std::lround(t * cam.motion_dy)));
+    }
+    const size_t row_bytes = static_cast<size_t>(width) * 3;
+    s.src.resize(row_bytes * height);
+    for (int y = 0; y < height; ++y)
+        std::copy(rgb + y * stride, rgb + y * stride + row_bytes, s.src.data() + y * row_bytes);
+    s.acc.resize(row_bytes);
+    const float inv = 1.0f / static_cast<float>(n);
+    for (int y = 0; y < height; ++y) {
+        std::fill(s.acc.begin(), s.acc.end(), 0);
+        for (const auto& [ox, oy] : s.taps) {
+            const int sy = std::clamp(y + oy, 0, height - 1);
+            add_shifted(s.acc.data(), s.src.data() + sy * row_bytes, ox, width);
+        }
+        uint8_t* out = rgb + y * stride;
+        for (size_t i = 0; i < row_bytes; ++i)
+            out[i] = static_cast<uint8_t>(static_cast<float>(s.acc[i]) * inv + 0.5f);
     }
 }
 

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/parallel.h"
+#include "encode/encode.h"
 #include "render/labels.h"
 #include "scene/scene.h"
 #include "system/system.h"
@@ -57,14 +58,26 @@ void add(StageTimes& sum, const StageTimes& t) {
 
 }  // namespace
 
+void camera_jpeg(const SceneSpec& scene, Frame& frame) {
+    if (scene.camera.jpeg_quality > 0) jpeg_round_trip(frame.rgb, scene.camera.jpeg_quality);
+}
+
+int stored_jpeg_quality(const Config& config, const SceneSpec& scene) {
+    return scene.camera.jpeg_quality > 0 ? scene.camera.jpeg_quality : config.output.jpeg_quality;
+}
+
 ImageLabels make_one_image(const Config& config, const Catalog& catalog,
                            const Backgrounds& backgrounds, Renderer& renderer, int64_t index,
-                           Frame& frame, StageTimes& times) {
+                           Frame& frame, StageTimes& times, int* jpeg_quality) {
     double t0 = thread_cpu();
     const SceneSpec scene = compose(config, catalog, backgrounds, index);
     double t1 = thread_cpu();
     times.sample += t1 - t0;
     renderer.render_one(scene, frame);
+    if (jpeg_quality)
+        *jpeg_quality = stored_jpeg_quality(config, scene);
+    else
+        camera_jpeg(scene, frame);
     t0 = thread_cpu();
     times.render += t0 - t1;
     ImageLabels labels = compute_labels(scene, frame.ids);
@@ -167,6 +180,7 @@ void Generator::render_batched(const std::vector<int64_t>& indices, uint8_t* pix
     times_.sample += process_cpu() - t0;
     t0 = process_cpu();
     renderer_->render(scenes, frames);
+    parallel_for(n, threads_, [&](int k) { camera_jpeg(scenes[k], frames[k]); });
     times_.render += process_cpu() - t0;
     t0 = process_cpu();
     parallel_for(n, threads_, [&](int k) {

@@ -32,9 +32,18 @@ namespace cardsynth {
 // renderer that renders_per_thread(); `frame` is reused when its size fits, so it may wrap a
 // caller's buffer); adds the CPU time of sampling, rendering and labelling to `times`. Every image
 // of a `generate` round (run/image_maker.h) and every image of a Generator goes through it.
+// The camera's JPEG pass (camera_jpeg) is part of the pixels, unless the caller stores the frame
+// as JPEG itself: then it passes `jpeg_quality`, which receives the quality to encode at
+// (stored_jpeg_quality), so that the frame is compressed once.
 ImageLabels make_one_image(const Config& config, const Catalog& catalog,
                            const Backgrounds& backgrounds, Renderer& renderer, int64_t index,
-                           Frame& frame, StageTimes& times);
+                           Frame& frame, StageTimes& times, int* jpeg_quality = nullptr);
+
+// The frame through JPEG at the quality its camera drew (scene.camera.jpeg_quality), decoded
+// back in place; nothing when the camera drew none.
+void camera_jpeg(const SceneSpec& scene, Frame& frame);
+// The quality a frame stored as JPEG is encoded at: its camera's, else output.jpeg_quality.
+int stored_jpeg_quality(const Config& config, const SceneSpec& scene);
 
 struct GeneratorOptions {
     // `threads` was set by the caller, as by --threads: OMP_NUM_THREADS is not consulted.

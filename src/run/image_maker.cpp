@@ -95,13 +95,16 @@ int64_t ImageMaker::make_per_thread(const RoundPlan& plan, Clock::time_point dea
             return;
         }
         StageTimes& t = thread_times.mine();
-        const ImageLabels labels = make_one_image(config_, catalog_, backgrounds_, renderer_,
-                                                  plan.range.begin + j, frame, t);
+        const bool jpeg = config_.output.storage == Storage::Jpeg;
+        int quality = config_.output.jpeg_quality;
+        const ImageLabels labels =
+            make_one_image(config_, catalog_, backgrounds_, renderer_, plan.range.begin + j, frame,
+                           t, jpeg ? &quality : nullptr);
         double t0 = thread_cpu();
         keep_labels(labels, frame, j, rd);
         const double t1 = thread_cpu();
         t.labels += t1 - t0;
-        keep_pixels(frame, j, rd);
+        keep_pixels(frame, quality, j, rd);
         t.encode += thread_cpu() - t1;
         slow_down(plan.slow, start);
     });
@@ -138,7 +141,9 @@ int64_t ImageMaker::make_batched(const RoundPlan& plan, Clock::time_point deadli
             keep_labels(compute_labels(scenes[i], frames[i].ids), frames[i], j, rd);
             t.labels += thread_cpu() - s0;
             s0 = thread_cpu();
-            keep_pixels(frames[i], j, rd);
+            // Stored as JPEG, the frame is compressed once, at the camera's quality.
+            if (config_.output.storage != Storage::Jpeg) camera_jpeg(scenes[i], frames[i]);
+            keep_pixels(frames[i], stored_jpeg_quality(config_, scenes[i]), j, rd);
             t.encode += thread_cpu() - s0;
         });
         thread_times.add_to(times);
@@ -179,12 +184,12 @@ void ImageMaker::keep_labels(const ImageLabels& labels, const Frame& frame, int6
         std::copy(frame.ids.data, frame.ids.data + pixels_, rd.masks.begin() + j * pixels_);
 }
 
-void ImageMaker::keep_pixels(const Frame& frame, int64_t j, RoundData& rd) const {
+void ImageMaker::keep_pixels(const Frame& frame, int jpeg_quality, int64_t j, RoundData& rd) const {
     if (config_.output.storage == Storage::Raw) {
         const size_t bytes = pixels_ * 3;
         std::copy(frame.rgb.data, frame.rgb.data + bytes, rd.raw.begin() + j * bytes);
     } else {
-        encode_image(frame.rgb, config_.output.storage, config_.output.jpeg_quality, rd.encoded[j]);
+        encode_image(frame.rgb, config_.output.storage, jpeg_quality, rd.encoded[j]);
     }
 }
 

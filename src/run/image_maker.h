@@ -39,7 +39,8 @@ class ImageMaker {
     void reset(RoundData& rd, IndexRange range) const;
     void truncate(RoundData& rd, int64_t made) const;
     void keep_labels(const ImageLabels& labels, const Frame& frame, int64_t j, RoundData& rd) const;
-    void keep_pixels(const Frame& frame, int64_t j, RoundData& rd) const;
+    // `jpeg_quality`: what storage jpeg encodes at (stored_jpeg_quality).
+    void keep_pixels(const Frame& frame, int jpeg_quality, int64_t j, RoundData& rd) const;
 
     const Config& config_;
     const Catalog& catalog_;

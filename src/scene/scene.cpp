@@ -14,6 +14,7 @@ namespace {
 // turning an effect on does not move the cards.
 constexpr uint64_t kLayoutStream = 0;
 constexpr uint64_t kEffectsStream = 1;
+constexpr uint64_t kCameraStream = 2;
 
 constexpr double kPi = 3.14159265358979323846;
 // Placement tries per card under overlap: avoid before the frame counts as full.
@@ -221,6 +222,28 @@ Effects compose_effects(const EffectsConfig& e, int width, int height, Rng& rng)
     return fx;
 }
 
+// Every value is drawn whether its effect is on or not (a range [x, x] gives x), in a fixed
+// order on a stream of its own: turning one camera effect on moves no other draw.
+Camera compose_camera(const CameraConfig& c, Rng& rng) {
+    Camera cam;
+    for (float& g : cam.gain)
+        g = static_cast<float>(rng.uniform(1.0 - c.white_balance, 1.0 + c.white_balance));
+    const double exposure = std::exp2(rng.uniform(c.exposure.lo, c.exposure.hi));
+    for (float& g : cam.gain) g = static_cast<float>(g * exposure);
+    cam.gamma = static_cast<float>(rng.uniform(c.gamma.lo, c.gamma.hi));
+    cam.saturation = static_cast<float>(rng.uniform(c.saturation.lo, c.saturation.hi));
+    const double q = rng.uniform();
+    if (c.jpeg_quality.hi > 0) {
+        const double span = c.jpeg_quality.hi - c.jpeg_quality.lo + 1.0;
+        cam.jpeg_quality = static_cast<int>(c.jpeg_quality.lo + std::floor(q * span));
+    }
+    cam.motion_length = static_cast<float>(rng.uniform(c.motion_blur.lo, c.motion_blur.hi));
+    const double angle = rng.uniform(0.0, kPi);
+    cam.motion_dx = static_cast<float>(std::cos(angle));
+    cam.motion_dy = static_cast<float>(std::sin(angle));
+    return cam;
+}
+
 }  // namespace
 
 void card_corners(const CardPlacement& card, Vec2 out[4]) {
@@ -250,6 +273,8 @@ SceneSpec compose(const Config& config, const Catalog& catalog, const Background
         compose_random(config, catalog, rng, s);
     Rng fx_rng(config.seed, static_cast<uint64_t>(index), kEffectsStream);
     s.effects = compose_effects(config.scene.effects, s.width, s.height, fx_rng);
+    Rng camera_rng(config.seed, static_cast<uint64_t>(index), kCameraStream);
+    s.camera = compose_camera(config.scene.camera, camera_rng);
     return s;
 }
 

@@ -28,6 +28,18 @@ struct Effects {
     float noise_sigma = 0;
 };
 
+// The camera of one image (config's scene.camera drawn): colour applied after the global
+// effects, an optional motion blur before them, and the JPEG quality the frame passes through.
+// The defaults change nothing.
+struct Camera {
+    float gain[3] = {1.0f, 1.0f, 1.0f};        // per channel (R, G, B): white balance x 2^exposure
+    float gamma = 1.0f;                        // out = in^(1/gamma) on [0, 1]
+    float saturation = 1.0f;                   // 1 = unchanged, 0 = grey
+    int jpeg_quality = 0;                      // 1..100; 0 = no JPEG pass of the camera's own
+    float motion_length = 0.0f;                // box blur length in pixels; under 1.5, none
+    float motion_dx = 1.0f, motion_dy = 0.0f;  // its direction, a unit vector
+};
+
 struct SceneSpec {
     int64_t index = 0;
     uint64_t seed = 0;
@@ -37,6 +49,7 @@ struct SceneSpec {
     int32_t crop_x = 0, crop_y = 0;    // top-left of the frame in the background level
     std::vector<CardPlacement> cards;  // painter's order: the last is on top
     Effects effects;
+    Camera camera;
 };
 
 SceneSpec compose(const Config& config, const Catalog& catalog, const Backgrounds& backgrounds,

@@ -133,6 +133,21 @@ def test_table_scene_with_masks_from_a_yaml_file_equals_the_file():
         check(not np.array_equal(gen.render(1)[0], f["images"][1]), "the override changed nothing")
 
 
+def test_camera_effects_equal_the_file():
+    # The camera's colour, motion blur and JPEG pass happen before the frame is stored, so the
+    # in-process frames carry them as the file's raw frames do.
+    camera = {"white_balance": 0.15, "exposure": [-0.5, 0.5], "gamma": [0.8, 1.25],
+              "saturation": [0.6, 1.4], "motion_blur": [2, 8], "jpeg_quality": [20, 70]}
+    path = raw_file("camera", "--seed", "11", "--min-cards", "4", "--max-cards", "10",
+                    *cslib.SMALL, *[a for k, v in camera.items()
+                                    for a in ("--set", f"scene.camera.{k}={v}")])
+    gen = cardsynth.Generator(dict(RANDOM, scene=dict(RANDOM["scene"], camera=camera)), threads=2)
+    check_like_file(gen, path)
+    with h5py.File(path, "r") as f:
+        plain, _ = cardsynth.Generator(RANDOM, threads=2).render_batch(range(N))
+        check(not np.array_equal(plain, f["images"][()]), "the camera changed no frame")
+
+
 def test_bad_keys_and_values_raise_value_error_naming_them():
     cases = [({"scene.blurr": [0, 1]}, "scene.blurr"), ({"scene.max_cards": 0}, "scene.max_cards"),
              ({"scene.kind": "circus"}, "scene.kind"), ({"threads": "many"}, "threads")]
@@ -223,9 +238,15 @@ def test_two_workers_make_each_index_once_as_one_process_does():
         n = int(labels["count"][k])
         row = {name: labels[name][k][:n] for name in labels if name != "count"}
         want = detection_target(i, row)
-        check(sorted(target) == sorted(want), f"target keys {sorted(target)}")
+        # A worker's target crosses as arrays in the message: it must arrive as the plain dict
+        # of tensors that one process makes, dtypes and shapes included.
+        check(type(target) is dict and sorted(target) == sorted(want),
+              f"target {type(target).__name__} with keys {sorted(target)}")
         for key in want:
-            check(torch.equal(target[key], want[key]), f"image {i}: target {key} differs")
+            got = target[key]
+            check(isinstance(got, torch.Tensor) and got.dtype == want[key].dtype and
+                  got.shape == want[key].shape and torch.equal(got, want[key]),
+                  f"image {i}: target {key} differs")
     single = stream_items(CardsynthStream(RANDOM, start=start, length=length, threads=2), 0)
     check([int(t["image_id"]) for _, t in single] == list(range(start, start + length)),
           "one process does not make the indices in order")
@@ -233,6 +254,29 @@ def test_two_workers_make_each_index_once_as_one_process_does():
     for image, t in single:
         check(torch.equal(image, by_id[int(t["image_id"])]),
               f"image {int(t['image_id'])}: one process and two workers differ")
+
+
+def test_masks_cross_from_two_workers():
+    # A mask stack is too large to travel in the message: it crosses in shared memory, the
+    # small target tensors beside it as arrays; both arrive as one process makes them.
+    table = {"seed": 5, "frame": {"width": 320, "height": 240}, "output": {"masks": True},
+             "scene": {"kind": "table", "min_cards": 10, "max_cards": 24}}
+    items = stream_items(CardsynthStream(table, length=4, threads=1, chunk=2), workers=2)
+    ids = [int(t["image_id"]) for _, t in items]
+    check(sorted(ids) == [0, 1, 2, 3], f"two workers made {sorted(ids)}")
+    _, labels = cardsynth.Generator(table, threads=2).render_batch(ids)
+    for k, (_, target) in enumerate(items):
+        n = int(labels["count"][k])
+        row = {name: labels[name][k][:n] for name in labels if name not in ("count", "masks")}
+        want = detection_target(ids[k], row, labels["masks"][k])
+        check(type(target) is dict and sorted(target) == sorted(want),
+              f"image {ids[k]}: target keys {sorted(target)}")
+        for key in want:
+            got = target[key]
+            check(got.dtype == want[key].dtype and torch.equal(got, want[key]),
+                  f"image {ids[k]}: target {key} differs")
+        check(target["masks"].shape[0] >= 5 and bool(target["masks"].flatten(1).any(dim=1).all()),
+              f"image {ids[k]}: masks {tuple(target['masks'].shape)}")
 
 
 def test_one_training_step_of_a_torchvision_detector_on_a_streamed_batch():
@@ -261,8 +305,10 @@ if __name__ == "__main__":
     cslib.run_tests([
         test_random_scene_equals_the_file,
         test_table_scene_with_masks_from_a_yaml_file_equals_the_file,
+        test_camera_effects_equal_the_file,
         test_bad_keys_and_values_raise_value_error_naming_them,
         test_a_generator_used_across_fork_raises_in_the_child,
         test_two_workers_make_each_index_once_as_one_process_does,
+        test_masks_cross_from_two_workers,
         test_one_training_step_of_a_torchvision_detector_on_a_streamed_batch,
     ])

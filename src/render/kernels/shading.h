@@ -1,5 +1,6 @@
 // The global effects of a frame, per pixel, for host and device alike: a lighting gradient, a
-// soft glare spot and sensor noise. Shadows are drawn with the cards (render_cpu, render_cuda).
+// soft glare spot and sensor noise, then the camera's colour (white balance, exposure, gamma,
+// saturation). Shadows are drawn with the cards (render_cpu, render_cuda).
 //
 // A pixel channel p becomes clamp(((p * gain) >> 8 + glare + noise + 8) >> 4): gain in 1/4096,
 // glare and noise in 1/16 grey levels, all integers from a few per-row and per-column terms, so
@@ -123,6 +124,61 @@ inline ShadingParams shading_params(const SceneSpec& scene) {
         splitmix64(scene.seed ^ splitmix64(static_cast<uint64_t>(scene.index) + 0x5eed)),
         scene.width,
         scene.height};
+}
+
+// The camera's colour as both backends apply it after the shading: a per-channel lookup table
+// made on the host (so that both apply the same bytes), then a saturation mix in integers.
+struct ColourTable {
+    uint8_t lut[3][256];    // R, G, B
+    int32_t saturation_q8;  // 256 = unchanged
+    int32_t active;         // 0: the table is the identity and the saturation 256
+};
+
+constexpr int kSaturationOne = 256;
+
+// round(Y + s (c - Y)) with Y the BT.601 luma in 1/256 weights (77, 150, 29); the bias keeps the
+// shifted sum positive, so that >> floors on every compiler.
+CS_HD uint8_t saturate_channel(int c, int luma, int s_q8) {
+    const int d = s_q8 * (c - luma);  // |d| < 2^18 for s_q8 <= 3 * 256
+    const int v = luma + ((d + kSaturationOne / 2 + (1 << 20)) >> 8) - (1 << 12);
+    return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+CS_HD int luma_q8(int r, int g, int b) {
+    return (77 * r + 150 * g + 29 * b + 128) >> 8;
+}
+
+// One pixel through the table, then the saturation mix.
+CS_HD void colour_pixel(const ColourTable& t, uint8_t* px) {
+    const int r = t.lut[0][px[0]], g = t.lut[1][px[1]], b = t.lut[2][px[2]];
+    if (t.saturation_q8 == kSaturationOne) {
+        px[0] = static_cast<uint8_t>(r), px[1] = static_cast<uint8_t>(g);
+        px[2] = static_cast<uint8_t>(b);
+        return;
+    }
+    const int y = luma_q8(r, g, b);
+    px[0] = saturate_channel(r, y, t.saturation_q8);
+    px[1] = saturate_channel(g, y, t.saturation_q8);
+    px[2] = saturate_channel(b, y, t.saturation_q8);
+}
+
+// The table of a camera (host only): channel c's value v becomes
+// round(255 * min(1, gain_c * v / 255)^(1 / gamma)).
+inline ColourTable colour_table(const Camera& cam) {
+    ColourTable t{};
+    bool identity = true;
+    for (int c = 0; c < 3; ++c) {
+        for (int v = 0; v < 256; ++v) {
+            double x = static_cast<double>(cam.gain[c]) * v / 255.0;
+            x = x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
+            const long out = std::lround(255.0 * std::pow(x, 1.0 / cam.gamma));
+            t.lut[c][v] = static_cast<uint8_t>(out < 0 ? 0 : (out > 255 ? 255 : out));
+            identity = identity && t.lut[c][v] == v;
+        }
+    }
+    t.saturation_q8 = static_cast<int32_t>(std::lround(cam.saturation * kSaturationOne));
+    t.active = identity && t.saturation_q8 == kSaturationOne ? 0 : 1;
+    return t;
 }
 
 // exp(-d^2/r^2) factors into a row term and a column term: the term at each of n pixel centres

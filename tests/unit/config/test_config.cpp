@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -62,6 +63,16 @@ void require_equal(const Config& a, const Config& b) {
     CHECK(a.scene.effects.shadow == b.scene.effects.shadow);
     CHECK(a.scene.effects.glare == b.scene.effects.glare);
     CHECK(a.scene.effects.noise == b.scene.effects.noise);
+    const CameraConfig &ca = a.scene.camera, &cb = b.scene.camera;
+    CHECK(ca.white_balance == cb.white_balance);
+    for (const auto& [ra, rb] : {std::pair{ca.exposure, cb.exposure},
+                                 {ca.gamma, cb.gamma},
+                                 {ca.saturation, cb.saturation},
+                                 {ca.jpeg_quality, cb.jpeg_quality},
+                                 {ca.motion_blur, cb.motion_blur}}) {
+        CHECK(ra.lo == rb.lo);
+        CHECK(ra.hi == rb.hi);
+    }
 }
 
 // A configuration with every key away from its default, strings chosen to need quoting.
@@ -100,6 +111,12 @@ Config unusual_config() {
     c.scene.overlap = Overlap::Avoid;
     c.scene.min_visible = 2.0 / 3.0;
     c.scene.effects = {0.0, 1.0, 5e-324, 12.75};
+    c.scene.camera.white_balance = 0.1 + 0.2;
+    c.scene.camera.exposure = {-1.0 / 3.0, 2.5};
+    c.scene.camera.gamma = {0.7, 1.0 / 0.7};
+    c.scene.camera.saturation = {0.0, 3.0};
+    c.scene.camera.jpeg_quality = {7, 93};
+    c.scene.camera.motion_blur = {0.25, 64};
     return c;
 }
 
@@ -429,6 +446,23 @@ TEST_CASE("bad configurations fail with a message naming the key and value") {
         {"scene: {blur_sigma: [0, 60]}\n", false, {"scene.blur_sigma", "[0, 60]"}},
         {"scene: {effects: {noise: 60}}\n", false, {"scene.effects.noise", "60"}},
         {"scene: {effects: {glare: 1.5}}\n", false, {"scene.effects.glare", "1.5"}},
+        {"scene: {camera: {white_balance: 0.6}}\n", false, {"scene.camera.white_balance", "0.6"}},
+        {"scene: {camera: {exposure: [-4, 0]}}\n", false, {"scene.camera.exposure", "[-4, 0]"}},
+        {"scene: {camera: {exposure: [1, -1]}}\n", false, {"scene.camera.exposure", "lo <= hi"}},
+        {"scene: {camera: {gamma: [0, 1]}}\n", false, {"scene.camera.gamma", "[0, 1]"}},
+        {"scene: {camera: {saturation: [1, 4]}}\n", false, {"scene.camera.saturation", "[1, 4]"}},
+        {"scene: {camera: {jpeg_quality: [0, 50]}}\n",
+         false,
+         {"scene.camera.jpeg_quality", "[0, 50]", "[0, 0] (off)"}},
+        {"scene: {camera: {jpeg_quality: [50, 101]}}\n",
+         false,
+         {"scene.camera.jpeg_quality", "[50, 101]"}},
+        {"scene.camera.jpeg_quality=[40.5, 60]", true, {"scene.camera.jpeg_quality", "40.5"}},
+        {"scene.camera.jpeg_quality=70", true, {"scene.camera.jpeg_quality", "'70'", "range"}},
+        {"scene: {camera: {motion_blur: [0, 65]}}\n", false, {"scene.camera.motion_blur", "65"}},
+        {"scene: {camera: {motion_blurr: [0, 5]}}\n",
+         false,
+         {"did you mean 'scene.camera.motion_blur'"}},
         {"cache_mb: 8\n", false, {"cache_mb", "8"}},
         {"num_images: 0\n", false, {"num_images", "0"}},
         {"output: {path: ''}\n", false, {"output.path"}},
@@ -454,6 +488,28 @@ TEST_CASE("bad configurations fail with a message naming the key and value") {
     }
 }
 
+TEST_CASE("the camera is off by default and its keys are content") {
+    const Config base;
+    const CameraConfig& cam = base.scene.camera;
+    CHECK(cam.white_balance == 0.0);
+    CHECK((cam.exposure.lo == 0.0 && cam.exposure.hi == 0.0));
+    CHECK((cam.gamma.lo == 1.0 && cam.gamma.hi == 1.0));
+    CHECK((cam.saturation.lo == 1.0 && cam.saturation.hi == 1.0));
+    CHECK((cam.jpeg_quality.lo == 0.0 && cam.jpeg_quality.hi == 0.0));
+    CHECK((cam.motion_blur.lo == 0.0 && cam.motion_blur.hi == 0.0));
+    const std::string text = to_yaml(base);
+    CHECK_THAT(text, Catch::Contains("  camera:\n    white_balance: 0\n    exposure: [0, 0]\n"
+                                     "    gamma: [1, 1]\n    saturation: [1, 1]\n"
+                                     "    jpeg_quality: [0, 0]\n    motion_blur: [0, 0]\n"));
+    Config c = base;
+    apply_set(c, "scene.camera.jpeg_quality=[30, 90]");
+    CHECK((c.scene.camera.jpeg_quality.lo == 30 && c.scene.camera.jpeg_quality.hi == 90));
+    CHECK(first_content_difference(base, c) == "scene.camera.jpeg_quality");
+    apply_yaml(c, "scene: {camera: {gamma: [0.8, 1.2]}}", "config.yaml");
+    CHECK(first_content_difference(base, c) == "scene.camera.gamma");
+    REQUIRE_NOTHROW(validate(c));
+}
+
 TEST_CASE("a key nothing resembles gets no suggestion") {
     const std::string message = error_of("zzzzzzzzzz: 1\n", false);
     CHECK_THAT(message, Catch::Contains("unknown key 'zzzzzzzzzz'"));
@@ -469,7 +525,10 @@ TEST_CASE("the edges of the valid ranges are accepted") {
           "cards: {popularity_min: 5, popularity_max: 5}",
           "cards: {rank_exponent: 0, builtin_count: 100000}",
           "scene: {card_height: [8, 2880], kind: table, overlap: avoid}",
-          "scene: {effects: {lighting: 1, shadow: 1, glare: 1, noise: 50}}"}) {
+          "scene: {effects: {lighting: 1, shadow: 1, glare: 1, noise: 50}}",
+          "scene: {camera: {white_balance: 0.5, exposure: [-3, 3], gamma: [0.25, 4]}}",
+          "scene: {camera: {saturation: [0, 3], jpeg_quality: [1, 100], motion_blur: [0, 64]}}",
+          "scene: {camera: {jpeg_quality: [100, 100], motion_blur: [64, 64]}}"}) {
         INFO(text);
         CHECK(error_of(text, false) == "");
     }

@@ -1,6 +1,7 @@
 // The CUDA backend against the CPU backend: the same scenes must give the same id buffers (so the
-// same labels) and nearly the same pixels. Without a usable GPU the parity test says so and
-// passes; the blur arithmetic the GPU runs is checked against OpenCV on any machine.
+// same labels) and nearly the same pixels, and both apply the camera's colour table to what they
+// shaded byte for byte. Without a usable GPU the parity tests say so and pass; the blur
+// arithmetic the GPU runs is checked against OpenCV on any machine.
 #include <algorithm>
 #include <random>
 #include <string>
@@ -13,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "render/kernels/gaussian_fixed.h"
+#include "render/kernels/shading.h"
 #include "render/labels.h"
 #include "render/render.h"
 #include "render_support.h"
@@ -52,6 +54,28 @@ void require_same_labels(const ImageLabels& a, const ImageLabels& b) {
         CHECK(a.cards[k].bbox_full == b.cards[k].bbox_full);
         CHECK(a.cards[k].visible_fraction == b.cards[k].visible_fraction);
     }
+}
+
+// The frame through the scene camera's colour table, pixel by pixel (colour_pixel, as the GPU
+// applies it).
+cv::Mat coloured(const cv::Mat& rgb, const SceneSpec& scene) {
+    const ColourTable t = colour_table(scene.camera);
+    cv::Mat out = rgb.clone();
+    if (!t.active) return out;
+    for (int y = 0; y < out.rows; ++y)
+        for (int x = 0; x < out.cols; ++x) colour_pixel(t, out.ptr<uint8_t>(y) + 3 * x);
+    return out;
+}
+
+RenderInputs inputs_for(const Config& config, const Catalog& catalog,
+                        const Backgrounds& backgrounds) {
+    RenderInputs inputs;
+    inputs.config = &config;
+    inputs.catalog = &catalog;
+    inputs.backgrounds = &backgrounds;
+    inputs.threads = 2;
+    inputs.cache_bytes = size_t{64} << 20;
+    return inputs;
 }
 
 }  // namespace
@@ -184,4 +208,75 @@ TEST_CASE("the CUDA renderer draws what the CPU renderer draws", "[render][cuda]
         cv::absdiff(gpu_again[j].rgb.reshape(1), gpu_frames[i].rgb.reshape(1), diff);
         CHECK(cv::countNonZero(diff) == 0);
     }
+}
+
+TEST_CASE("both backends apply the camera's colour to the frame they shaded", "[render][cuda]") {
+    Config config = parity_config();
+    CameraConfig& cam = config.scene.camera;
+    cam.white_balance = 0.15, cam.exposure = {-0.6, 0.6}, cam.gamma = {0.7, 1.4};
+    cam.saturation = {0.5, 1.5};
+    const Catalog catalog = Catalog::load(config.cards);
+    const Backgrounds backgrounds = Backgrounds::load(config.backgrounds, config.frame);
+    std::vector<SceneSpec> scenes, plain;
+    for (int64_t i = 0; i < 6; ++i) {
+        scenes.push_back(compose(config, catalog, backgrounds, i));
+        plain.push_back(scenes.back());
+        plain.back().camera = Camera{};
+        REQUIRE(colour_table(scenes.back().camera).active == 1);
+    }
+    const RenderInputs inputs = inputs_for(config, catalog, backgrounds);
+    std::vector<Frame> cpu_on, cpu_off;
+    const std::unique_ptr<Renderer> cpu = make_cpu_renderer(inputs);
+    cpu->render(scenes, cpu_on);
+    cpu->render(plain, cpu_off);
+    for (size_t i = 0; i < scenes.size(); ++i) {
+        INFO("CPU image " << i);
+        CHECK(cv::norm(cpu_on[i].rgb, coloured(cpu_off[i].rgb, scenes[i]), cv::NORM_INF) == 0);
+        CHECK(cv::norm(cpu_on[i].rgb, cpu_off[i].rgb, cv::NORM_INF) > 0);
+        CHECK(cv::countNonZero(cpu_on[i].ids != cpu_off[i].ids) == 0);
+    }
+
+    std::unique_ptr<Renderer> gpu;
+    try {
+        gpu = make_cuda_renderer(inputs);
+    } catch (const Error& e) {
+        WARN("no usable GPU: CUDA colour parity skipped (" << e.what() << ")");
+        return;
+    }
+    std::vector<Frame> gpu_on, gpu_off;
+    gpu->render(scenes, gpu_on);
+    gpu->render(plain, gpu_off);
+    for (size_t i = 0; i < scenes.size(); ++i) {
+        INFO("GPU image " << i);
+        // The table is made on the host for both: the GPU's colour step adds no difference of
+        // its own to the shading's.
+        CHECK(cv::norm(gpu_on[i].rgb, coloured(gpu_off[i].rgb, scenes[i]), cv::NORM_INF) == 0);
+        CHECK(cv::countNonZero(gpu_on[i].ids != cpu_on[i].ids) == 0);
+        require_same_labels(compute_labels(scenes[i], gpu_on[i].ids),
+                            compute_labels(scenes[i], cpu_on[i].ids));
+    }
+}
+
+TEST_CASE("the CUDA backend refuses the motion blur and auto draws it on the CPU",
+          "[render][cuda]") {
+    Config config = parity_config();
+    config.scene.camera.motion_blur = {2, 5};
+    const Catalog catalog = Catalog::load(config.cards);
+    const Backgrounds backgrounds = Backgrounds::load(config.backgrounds, config.frame);
+    const RenderInputs inputs = inputs_for(config, catalog, backgrounds);
+    std::string message;
+    try {
+        make_cuda_renderer(inputs);
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    INFO(message);
+    // A build without the backend refuses every configuration, saying so.
+    const bool refused = message.find("scene.camera.motion_blur [2, 5]") != std::string::npos ||
+                         message.find("no CUDA backend") != std::string::npos;
+    CHECK(refused);
+    std::string why;
+    const std::unique_ptr<Renderer> fallback = make_renderer(Device::Auto, inputs, why);
+    CHECK(fallback->name() == "cpu");
+    CHECK(why.find("rendering on the CPU") != std::string::npos);
 }

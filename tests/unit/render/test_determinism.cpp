@@ -119,3 +119,45 @@ TEST_CASE("overlap: avoid places cards that do not overlap") {
         }
     }
 }
+
+TEST_CASE("the camera's effects render the same bytes on 1 and 2 threads and change only pixels") {
+    Config c;
+    c.frame = {320, 240};
+    c.cards.builtin_count = 20;
+    c.scene.perspective = 0.5;
+    c.scene.effects = {0.3, 0.4, 0.3, 3.0};
+    Config on = c;
+    on.scene.camera.white_balance = 0.15;
+    on.scene.camera.exposure = {-0.7, 0.7};
+    on.scene.camera.gamma = {0.7, 1.4};
+    on.scene.camera.saturation = {0.5, 1.5};
+    on.scene.camera.motion_blur = {3, 12};
+    const Catalog catalog = Catalog::load(c.cards);
+    const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
+    std::vector<SceneSpec> plain, scenes;
+    for (int i = 0; i < 6; ++i) {
+        plain.push_back(compose(c, catalog, bgs, i));
+        scenes.push_back(compose(on, catalog, bgs, i));
+    }
+    RenderInputs in;
+    in.config = &on;
+    in.catalog = &catalog;
+    in.backgrounds = &bgs;
+    std::vector<Frame> one, two, again, off;
+    in.threads = 1;
+    make_cpu_renderer(in)->render(scenes, one);
+    in.threads = 2;
+    const std::unique_ptr<Renderer> renderer = make_cpu_renderer(in);
+    renderer->render(scenes, two);
+    renderer->render(scenes, again);
+    renderer->render(plain, off);
+    for (size_t i = 0; i < scenes.size(); ++i) {
+        INFO("image " << i);
+        CHECK(cv::norm(one[i].rgb, two[i].rgb, cv::NORM_INF) == 0);
+        CHECK(cv::norm(two[i].rgb, again[i].rgb, cv::NORM_INF) == 0);
+        CHECK(cv::norm(one[i].ids, two[i].ids, cv::NORM_INF) == 0);
+        // Colour and motion blur touch the pixels only: the id buffer, hence the labels, stay.
+        CHECK(cv::norm(one[i].ids, off[i].ids, cv::NORM_INF) == 0);
+        CHECK(cv::norm(one[i].rgb, off[i].rgb, cv::NORM_L1) > 320.0 * 240);
+    }
+}

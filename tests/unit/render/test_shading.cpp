@@ -1,5 +1,8 @@
 // The global effects: the CPU's vector pass against the per-pixel function the GPU runs, both
-// against the formulas written out in floating point, and the noise field's statistics.
+// against the formulas written out in floating point, and the noise field's statistics; the
+// camera's colour table and saturation mix against their formulas, and its motion blur against
+// the mean of its taps.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -156,4 +159,155 @@ TEST_CASE("images read different rows of the noise field") {
     shade_frame(shading_params(b), fb.data, fb.step[0]);
     CHECK(cv::countNonZero(fa.reshape(1) != fa2.reshape(1)) == 0);
     CHECK(cv::countNonZero(fa.reshape(1) != fb.reshape(1)) > 1000);
+}
+
+TEST_CASE("the default camera's colour table is the identity and inactive") {
+    const ColourTable t = colour_table(Camera{});
+    CHECK(t.active == 0);
+    CHECK(t.saturation_q8 == kSaturationOne);
+    for (int c = 0; c < 3; ++c)
+        for (int v = 0; v < 256; ++v) REQUIRE(t.lut[c][v] == v);
+    // An inactive table leaves the frame to the shading alone.
+    cv::Mat a(9, 31, CV_8UC3), b;
+    cv::randu(a, 0, 256);
+    b = a.clone();
+    SceneSpec s;
+    s.width = 31, s.height = 9;
+    shade_frame(shading_params(s), a.data, a.step[0], &t);
+    CHECK(cv::countNonZero(a.reshape(1) != b.reshape(1)) == 0);
+}
+
+TEST_CASE("the colour table is exposure and white balance, then gamma, rounded") {
+    std::mt19937 rng(23);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    for (int trial = 0; trial < 200; ++trial) {
+        Camera cam;
+        const double stops = -3.0 + 6.0 * unit(rng);
+        for (float& g : cam.gain) g = static_cast<float>((0.5 + unit(rng)) * std::exp2(stops));
+        cam.gamma = static_cast<float>(0.25 + 3.75 * unit(rng));
+        const ColourTable t = colour_table(cam);
+        CHECK(t.active == 1);
+        for (int c = 0; c < 3; ++c) {
+            int previous = 0;
+            for (int v = 0; v < 256; ++v) {
+                const double lit = std::min(1.0, static_cast<double>(cam.gain[c]) * v / 255.0);
+                const double want = 255.0 * std::pow(lit, 1.0 / cam.gamma);
+                INFO("trial " << trial << " channel " << c << " value " << v);
+                REQUIRE(std::abs(t.lut[c][v] - want) <= 0.5 + 1e-9);
+                REQUIRE(t.lut[c][v] >= previous);  // monotone: no colour flips order
+                previous = t.lut[c][v];
+            }
+        }
+    }
+    // Named points: one stop up doubles, gamma 2 takes a quarter to a half.
+    Camera up;
+    up.gain[0] = up.gain[1] = up.gain[2] = 2.0f;
+    CHECK(colour_table(up).lut[1][100] == 200);
+    CHECK(colour_table(up).lut[1][200] == 255);
+    Camera g2;
+    g2.gamma = 2.0f;
+    CHECK(colour_table(g2).lut[2][64] == 128);  // 255 * sqrt(64 / 255) = 127.75
+}
+
+TEST_CASE("the saturation mix is the luma-preserving formula in integers") {
+    for (int c = 0; c < 256; ++c)
+        for (int y = 0; y < 256; ++y) {
+            REQUIRE(saturate_channel(c, y, kSaturationOne) == c);
+            REQUIRE(saturate_channel(c, y, 0) == y);
+        }
+    std::mt19937 rng(5);
+    for (int trial = 0; trial < 100000; ++trial) {
+        const int r = rng() % 256, g = rng() % 256, b = rng() % 256, s_q8 = rng() % 769;
+        const int y = luma_q8(r, g, b);
+        REQUIRE(std::abs(y - (0.299 * r + 0.587 * g + 0.114 * b)) <= 1.0);
+        for (int c : {r, g, b}) {
+            const double want = std::clamp(y + s_q8 / 256.0 * (c - y), 0.0, 255.0);
+            INFO("c " << c << " luma " << y << " s " << s_q8);
+            REQUIRE(std::abs(saturate_channel(c, y, s_q8) - want) <= 0.5);
+        }
+    }
+}
+
+TEST_CASE("the CPU's shading with colour writes the bytes of the per-pixel functions") {
+    std::mt19937 rng(41);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    for (int trial = 0; trial < 40; ++trial) {
+        const int w = 1 + static_cast<int>(rng() % 150), h = 1 + static_cast<int>(rng() % 60);
+        const ShadingParams p = random_params(rng, w, h);
+        Camera cam;
+        for (float& g : cam.gain) g = 0.6f + unit(rng);
+        cam.gamma = 0.5f + 1.5f * unit(rng);
+        cam.saturation = trial % 3 ? 2.0f * unit(rng) : 1.0f;
+        const ColourTable t = colour_table(cam);
+        cv::Mat a(h, w, CV_8UC3);
+        cv::randu(a, 0, 256);
+        cv::Mat b = a.clone();
+        shade_frame(p, a.data, a.step[0], &t);
+        if (shading_active(p)) shade_per_pixel(p, b);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) colour_pixel(t, b.ptr<uint8_t>(y) + 3 * x);
+        INFO("trial " << trial << ", " << w << " x " << h);
+        REQUIRE(cv::countNonZero(a.reshape(1) != b.reshape(1)) == 0);
+    }
+}
+
+namespace {
+
+// The motion blur by its definition, pixel by pixel: the exact mean of the taps.
+double motion_mean(const cv::Mat& src, const Camera& cam, int x, int y, int c) {
+    const int n = motion_blur_taps(cam);
+    double sum = 0;
+    for (int k = 0; k < n; ++k) {
+        const float t = static_cast<float>(k) - 0.5f * static_cast<float>(n - 1);
+        const int sx =
+            std::clamp(x + static_cast<int>(std::lround(t * cam.motion_dx)), 0, src.cols - 1);
+        const int sy =
+            std::clamp(y + static_cast<int>(std::lround(t * cam.motion_dy)), 0, src.rows - 1);
+        sum += src.ptr<uint8_t>(sy)[3 * sx + c];
+    }
+    return sum / n;
+}
+
+}  // namespace
+
+TEST_CASE("the motion blur is the mean of its taps along the direction") {
+    std::mt19937 rng(13);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    for (int trial = 0; trial < 30; ++trial) {
+        const int w = 1 + static_cast<int>(rng() % 90), h = 1 + static_cast<int>(rng() % 50);
+        Camera cam;
+        cam.motion_length = 64.0f * unit(rng);
+        const float a = 3.14159265f * unit(rng);
+        cam.motion_dx = std::cos(a), cam.motion_dy = std::sin(a);
+        cv::Mat src(h, w, CV_8UC3);
+        cv::randu(src, 0, 256);
+        cv::Mat got = src.clone();
+        motion_blur_frame(cam, got.data, got.step[0], w, h);
+        INFO("trial " << trial << ", " << w << " x " << h << ", taps " << motion_blur_taps(cam));
+        if (motion_blur_taps(cam) < 2) {
+            REQUIRE(cv::countNonZero(got.reshape(1) != src.reshape(1)) == 0);
+            continue;
+        }
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x)
+                for (int c = 0; c < 3; ++c)
+                    REQUIRE(std::abs(got.ptr<uint8_t>(y)[3 * x + c] -
+                                     motion_mean(src, cam, x, y, c)) <= 0.5 + 1e-4);
+    }
+}
+
+TEST_CASE("a horizontal motion blur spreads a line over its length and keeps flat areas") {
+    Camera cam;
+    cam.motion_length = 5.0f;  // taps at -2..2
+    cv::Mat frame(4, 40, CV_8UC3, cv::Scalar::all(0));
+    frame.col(20).setTo(cv::Scalar::all(255));
+    motion_blur_frame(cam, frame.data, frame.step[0], 40, 4);
+    for (int x = 0; x < 40; ++x) {
+        INFO("x " << x);
+        CHECK(frame.at<cv::Vec3b>(2, x)[1] == (std::abs(x - 20) <= 2 ? 51 : 0));
+    }
+    cv::Mat flat(30, 30, CV_8UC3, cv::Scalar(10, 120, 250));
+    cam.motion_length = 9.0f, cam.motion_dx = 0.6f, cam.motion_dy = 0.8f;
+    motion_blur_frame(cam, flat.data, flat.step[0], 30, 30);
+    CHECK(cv::norm(flat, cv::Mat(30, 30, CV_8UC3, cv::Scalar(10, 120, 250)), cv::NORM_INF) == 0);
 }
