@@ -397,6 +397,7 @@ const std::vector<Field>& fields() {
         range("scene.camera.saturation", CS_KEY(scene.camera.saturation)),
         range("scene.camera.jpeg_quality", CS_KEY(scene.camera.jpeg_quality)),
         range("scene.camera.motion_blur", CS_KEY(scene.camera.motion_blur)),
+        range("scene.occluders", CS_KEY(scene.occluders)),
     };
     return table;
 }
@@ -676,6 +677,10 @@ void validate(const Config& c) {
     check_between("scene.effects.glare", s.effects.glare, 0.0, 1.0);
     check_between("scene.effects.noise", s.effects.noise, 0.0, 50.0);
     validate_camera(s.camera);
+    check_range_within("scene.occluders", s.occluders, 0.0, 20.0);
+    if (s.occluders.lo != std::floor(s.occluders.lo) ||
+        s.occluders.hi != std::floor(s.occluders.hi))
+        invalid("scene.occluders", "must be whole numbers", range_text(s.occluders));
 }
 
 std::string to_yaml(const Config& config) {

@@ -99,6 +99,9 @@ struct SceneConfig {
     double min_visible = 0.0;  // 0..1
     EffectsConfig effects;
     CameraConfig camera;
+    // Objects drawn over the cards (hands, dice, phones, ...), a whole number uniform in
+    // [lo, hi] per image, never labelled; within [0, 20]; [0, 0] = none. CPU backend only.
+    Range occluders{0.0, 0.0};
 };
 
 struct Config {

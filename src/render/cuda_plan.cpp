@@ -95,6 +95,9 @@ void plan_image(CudaPlan& plan, const SceneSpec& scene, const PlanInputs& in) {
     if (motion_blur_taps(scene.camera) >= 2)
         throw Error("render: image " + std::to_string(scene.index) +
                     " has a motion blur, which the CUDA backend does not draw");
+    if (scene.occluders > 0)
+        throw Error("render: image " + std::to_string(scene.index) +
+                    " has objects over its cards, which the CUDA backend does not draw");
     PlannedImage pi{};
     pi.background = scene.background, pi.level = scene.background_level;
     DevImage& im = pi.record;

@@ -460,6 +460,12 @@ std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs& inputs) {
             format("--device cuda: scene.camera.motion_blur [%g, %g] is drawn by the "
                    "CPU backend only; use --device cpu or [0, 0]",
                    motion.lo, motion.hi));
+    const Range& occluders = inputs.config->scene.occluders;
+    if (occluders.hi > 0)
+        throw ConfigError(
+            format("--device cuda: scene.occluders [%g, %g] are drawn by the CPU "
+                   "backend only; use --device cpu or [0, 0]",
+                   occluders.lo, occluders.hi));
     return std::make_unique<CudaRenderer>(inputs);
 }
 

@@ -182,71 +182,79 @@ void shadow(cv::Mat& img, cv::Point2d c, double s, Rng& rng) {
     }
 }
 
+// Each kind of object: its size as a fraction of the image height, and its painter.
+struct ObjectKind {
+    double size_lo, size_hi;
+    void (*paint)(cv::Mat& img, cv::Point2d c, double s, double angle, Rng& rng);
+};
+
+const ObjectKind kKinds[] = {
+    {0.05, 0.11, die},
+    {0.06, 0.15,
+     [](cv::Mat& img, cv::Point2d c, double s, double, Rng& rng) { token(img, c, s, rng); }},
+    {0.05, 0.11,
+     [](cv::Mat& img, cv::Point2d c, double s, double, Rng& rng) { coin(img, c, s, rng); }},
+    {0.25, 0.45, deck_box},
+    {0.25, 0.45, sleeves},
+    {0.35, 0.6, phone},
+    {0.4, 0.8, paper},
+    {0.3, 0.6, hand},
+};
+static_assert(std::size(kKinds) == static_cast<size_t>(Kind::kCount));
+
+struct Object {
+    const ObjectKind* kind;
+    cv::Point2d centre;
+    double angle, size;
+};
+
+Object pick_object(Rng& rng, int width, int height) {
+    Object o;
+    o.kind = &kKinds[rng.uniform_int(0, static_cast<int>(Kind::kCount) - 1)];
+    o.centre = cv::Point2d(rng.uniform(0, width), rng.uniform(0, height));
+    o.angle = rng.uniform(0, kTau);
+    o.size = height * rng.uniform(o.kind->size_lo, o.kind->size_hi);
+    return o;
+}
+
 }  // namespace
 
 void paint_distractors(Rng& rng, cv::Mat& img, double per_frame) {
     if (per_frame <= 0) return;
     const int n = static_cast<int>(std::floor(per_frame * rng.uniform(0.5, 1.5) + rng.uniform()));
-    const double h = img.rows;
     for (int k = 0; k < n; ++k) {
-        const Kind kind = static_cast<Kind>(rng.uniform_int(0, static_cast<int>(Kind::kCount) - 1));
-        const cv::Point2d c(rng.uniform(0, img.cols), rng.uniform(0, img.rows));
-        const double angle = rng.uniform(0, kTau);
-        double s = 0;  // the object's size, a fraction of the image height
-        switch (kind) {
-            case Kind::Die:
-                s = h * rng.uniform(0.05, 0.11);
-                break;
-            case Kind::Token:
-                s = h * rng.uniform(0.06, 0.15);
-                break;
-            case Kind::Coin:
-                s = h * rng.uniform(0.05, 0.11);
-                break;
-            case Kind::DeckBox:
-                s = h * rng.uniform(0.25, 0.45);
-                break;
-            case Kind::Sleeves:
-                s = h * rng.uniform(0.25, 0.45);
-                break;
-            case Kind::Phone:
-                s = h * rng.uniform(0.35, 0.6);
-                break;
-            case Kind::Paper:
-                s = h * rng.uniform(0.4, 0.8);
-                break;
-            default:
-                s = h * rng.uniform(0.3, 0.6);
-                break;
-        }
-        shadow(img, c, s, rng);
-        switch (kind) {
-            case Kind::Die:
-                die(img, c, s, angle, rng);
-                break;
-            case Kind::Token:
-                token(img, c, s, rng);
-                break;
-            case Kind::Coin:
-                coin(img, c, s, rng);
-                break;
-            case Kind::DeckBox:
-                deck_box(img, c, s, angle, rng);
-                break;
-            case Kind::Sleeves:
-                sleeves(img, c, s, angle, rng);
-                break;
-            case Kind::Phone:
-                phone(img, c, s, angle, rng);
-                break;
-            case Kind::Paper:
-                paper(img, c, s, angle, rng);
-                break;
-            default:
-                hand(img, c, s, angle, rng);
-                break;
-        }
+        const Object o = pick_object(rng, img.cols, img.rows);
+        shadow(img, o.centre, o.size, rng);
+        o.kind->paint(img, o.centre, o.size, o.angle, rng);
     }
+}
+
+// Painted twice from the same numbers, over black and over white: every painter blends linearly
+// with what lies under it, so the black patch is colour x coverage and the difference of the two
+// is (1 - coverage) x 255, whatever shapes the object is made of.
+ObjectPatch draw_object(Rng& rng, int width, int height) {
+    const Object o = pick_object(rng, width, height);
+    const int pad = static_cast<int>(std::ceil(o.size)) + 8;
+    ObjectPatch p;
+    p.area = cv::Rect(static_cast<int>(std::floor(o.centre.x)) - pad,
+                      static_cast<int>(std::floor(o.centre.y)) - pad, 2 * pad, 2 * pad) &
+             cv::Rect(0, 0, width, height);
+    if (p.area.empty()) return p;
+    const cv::Point2d c = o.centre - cv::Point2d(p.area.x, p.area.y);
+    Rng twin = rng;
+    p.premultiplied = cv::Mat(p.area.size(), CV_32FC3, cv::Scalar::all(0));
+    o.kind->paint(p.premultiplied, c, o.size, o.angle, twin);
+    cv::Mat white(p.area.size(), CV_32FC3, cv::Scalar::all(255));
+    o.kind->paint(white, c, o.size, o.angle, rng);
+    p.coverage = cv::Mat(p.area.size(), CV_32F);
+    for (int y = 0; y < p.area.height; ++y) {
+        const cv::Vec3f* b = p.premultiplied.ptr<cv::Vec3f>(y);
+        const cv::Vec3f* w = white.ptr<cv::Vec3f>(y);
+        float* a = p.coverage.ptr<float>(y);
+        for (int x = 0; x < p.area.width; ++x)
+            a[x] = std::clamp(1.0f - (w[x][0] - b[x][0]) / 255.0f, 0.0f, 1.0f);
+    }
+    return p;
 }
 
 }  // namespace cardsynth

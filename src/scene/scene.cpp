@@ -15,6 +15,7 @@ namespace {
 constexpr uint64_t kLayoutStream = 0;
 constexpr uint64_t kEffectsStream = 1;
 constexpr uint64_t kCameraStream = 2;
+constexpr uint64_t kOccluderStream = 3;  // kOccluderPaintStream (scene.h) paints them
 
 constexpr double kPi = 3.14159265358979323846;
 // Placement tries per card under overlap: avoid before the frame counts as full.
@@ -275,6 +276,9 @@ SceneSpec compose(const Config& config, const Catalog& catalog, const Background
     s.effects = compose_effects(config.scene.effects, s.width, s.height, fx_rng);
     Rng camera_rng(config.seed, static_cast<uint64_t>(index), kCameraStream);
     s.camera = compose_camera(config.scene.camera, camera_rng);
+    Rng occluder_rng(config.seed, static_cast<uint64_t>(index), kOccluderStream);
+    const Range& o = config.scene.occluders;
+    s.occluders = static_cast<int>(o.lo + std::floor(occluder_rng.uniform() * (o.hi - o.lo + 1.0)));
     return s;
 }
 

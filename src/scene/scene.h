@@ -50,7 +50,11 @@ struct SceneSpec {
     std::vector<CardPlacement> cards;  // painter's order: the last is on top
     Effects effects;
     Camera camera;
+    int occluders = 0;  // objects over the cards (render/occluders), never labelled
 };
+
+// The generator stream an image's objects over the cards are painted from.
+constexpr uint64_t kOccluderPaintStream = 4;
 
 SceneSpec compose(const Config& config, const Catalog& catalog, const Backgrounds& backgrounds,
                   int64_t index);

@@ -257,26 +257,42 @@ TEST_CASE("both backends apply the camera's colour to the frame they shaded", "[
     }
 }
 
-TEST_CASE("the CUDA backend refuses the motion blur and auto draws it on the CPU",
+TEST_CASE("the CUDA backend refuses what only the CPU draws, and auto draws it on the CPU",
           "[render][cuda]") {
-    Config config = parity_config();
-    config.scene.camera.motion_blur = {2, 5};
-    const Catalog catalog = Catalog::load(config.cards);
-    const Backgrounds backgrounds = Backgrounds::load(config.backgrounds, config.frame);
-    const RenderInputs inputs = inputs_for(config, catalog, backgrounds);
-    std::string message;
-    try {
-        make_cuda_renderer(inputs);
-    } catch (const Error& e) {
-        message = e.what();
+    struct Case {
+        const char* named;  // how the refusal names the key and its value
+        void (*set)(Config&);
+    };
+    const Case cases[] = {
+        {"scene.camera.motion_blur [2, 5]",
+         [](Config& c) {
+             c.scene.camera.motion_blur = {2, 5};
+         }},
+        {"scene.occluders [1, 3]",
+         [](Config& c) {
+             c.scene.occluders = {1, 3};
+         }},
+    };
+    for (const Case& k : cases) {
+        Config config = parity_config();
+        k.set(config);
+        const Catalog catalog = Catalog::load(config.cards);
+        const Backgrounds backgrounds = Backgrounds::load(config.backgrounds, config.frame);
+        const RenderInputs inputs = inputs_for(config, catalog, backgrounds);
+        std::string message;
+        try {
+            make_cuda_renderer(inputs);
+        } catch (const Error& e) {
+            message = e.what();
+        }
+        INFO(message);
+        // A build without the backend refuses every configuration, saying so.
+        const bool refused = message.find(k.named) != std::string::npos ||
+                             message.find("no CUDA backend") != std::string::npos;
+        CHECK(refused);
+        std::string why;
+        const std::unique_ptr<Renderer> fallback = make_renderer(Device::Auto, inputs, why);
+        CHECK(fallback->name() == "cpu");
+        CHECK(why.find("rendering on the CPU") != std::string::npos);
     }
-    INFO(message);
-    // A build without the backend refuses every configuration, saying so.
-    const bool refused = message.find("scene.camera.motion_blur [2, 5]") != std::string::npos ||
-                         message.find("no CUDA backend") != std::string::npos;
-    CHECK(refused);
-    std::string why;
-    const std::unique_ptr<Renderer> fallback = make_renderer(Device::Auto, inputs, why);
-    CHECK(fallback->name() == "cpu");
-    CHECK(why.find("rendering on the CPU") != std::string::npos);
 }

@@ -161,3 +161,46 @@ TEST_CASE("the camera's effects render the same bytes on 1 and 2 threads and cha
         CHECK(cv::norm(one[i].rgb, off[i].rgb, cv::NORM_L1) > 320.0 * 240);
     }
 }
+
+TEST_CASE("objects over the cards render the same bytes on 1 and 2 threads and only hide cards") {
+    Config c;
+    c.frame = {320, 240};
+    c.cards.builtin_count = 20;
+    c.scene.min_cards = 6;
+    c.scene.max_cards = 10;
+    Config on = c;
+    on.scene.occluders = {3, 3};
+    const Catalog catalog = Catalog::load(c.cards);
+    const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
+    std::vector<SceneSpec> plain, scenes;
+    for (int i = 0; i < 8; ++i) {
+        plain.push_back(compose(c, catalog, bgs, i));
+        scenes.push_back(compose(on, catalog, bgs, i));
+        REQUIRE(scenes.back().occluders == 3);
+        REQUIRE(plain.back().occluders == 0);
+    }
+    RenderInputs in;
+    in.config = &on;
+    in.catalog = &catalog;
+    in.backgrounds = &bgs;
+    std::vector<Frame> one, two, off;
+    in.threads = 1;
+    make_cpu_renderer(in)->render(scenes, one);
+    in.threads = 2;
+    const std::unique_ptr<Renderer> renderer = make_cpu_renderer(in);
+    renderer->render(scenes, two);
+    renderer->render(plain, off);
+    int hidden = 0;
+    for (size_t i = 0; i < scenes.size(); ++i) {
+        INFO("image " << i);
+        CHECK(cv::norm(one[i].rgb, two[i].rgb, cv::NORM_INF) == 0);
+        CHECK(cv::norm(one[i].ids, two[i].ids, cv::NORM_INF) == 0);
+        CHECK(cv::norm(one[i].rgb, off[i].rgb, cv::NORM_INF) > 0);
+        // An object takes pixels from the cards and gives none: every id it changes becomes 0.
+        const cv::Mat changed = one[i].ids != off[i].ids;
+        const cv::Mat to_card = one[i].ids != 0;
+        CHECK(cv::countNonZero(changed & to_card) == 0);
+        hidden += cv::countNonZero(changed);
+    }
+    CHECK(hidden > 1000);
+}
