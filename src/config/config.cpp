@@ -397,6 +397,7 @@ const std::vector<Field>& fields() {
         range("scene.camera.saturation", CS_KEY(scene.camera.saturation)),
         range("scene.camera.jpeg_quality", CS_KEY(scene.camera.jpeg_quality)),
         range("scene.camera.motion_blur", CS_KEY(scene.camera.motion_blur)),
+        range("scene.camera.lens_distortion", CS_KEY(scene.camera.lens_distortion)),
         range("scene.occluders", CS_KEY(scene.occluders)),
     };
     return table;
@@ -576,6 +577,7 @@ void validate_camera(const CameraConfig& cam) {
         invalid("scene.camera.jpeg_quality", "must be [0, 0] (off) or integers within [1, 100]",
                 range_text(q));
     check_range_within("scene.camera.motion_blur", cam.motion_blur, 0.0, 64.0);
+    check_range_within("scene.camera.lens_distortion", cam.lens_distortion, -0.2, 0.0);
 }
 
 }  // namespace

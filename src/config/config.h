@@ -82,6 +82,10 @@ struct CameraConfig {
     // A directional box blur of this many pixels, uniform in [lo, hi], at a uniform angle;
     // [0, 0] = off; within [0, 64]. CPU backend only.
     Range motion_blur{0.0, 0.0};
+    // Barrel distortion, k1 of r_u = r_d (1 + k1 r_d^2) with r the distance from the frame's
+    // centre over its half diagonal, uniform in [lo, hi]; within [-0.2, 0]; [0, 0] = off. The
+    // labels follow it. CPU backend only.
+    Range lens_distortion{0.0, 0.0};
 };
 
 struct SceneConfig {

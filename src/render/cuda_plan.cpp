@@ -95,6 +95,9 @@ void plan_image(CudaPlan& plan, const SceneSpec& scene, const PlanInputs& in) {
     if (motion_blur_taps(scene.camera) >= 2)
         throw Error("render: image " + std::to_string(scene.index) +
                     " has a motion blur, which the CUDA backend does not draw");
+    if (scene.camera.lens_k1 != 0.0f)
+        throw Error("render: image " + std::to_string(scene.index) +
+                    " has a lens distortion, which the CUDA backend does not draw");
     if (scene.occluders > 0)
         throw Error("render: image " + std::to_string(scene.index) +
                     " has objects over its cards, which the CUDA backend does not draw");

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
+
+#include "render/lens.h"
 
 namespace cardsynth {
 namespace {
@@ -12,12 +15,42 @@ struct SlotStats {
     int x0 = INT32_MAX, y0 = INT32_MAX, x1 = -1, y1 = -1;
 };
 
-// The card's outline area in frame pixels: the quad's area less the four rounded corners, the
-// corners scaled by the pose's mean area factor.
-float outline_area(const CardPlacement& card, const Vec2 q[4]) {
+// Points along the card's outline (its rectangle, corners included) where the frame shows
+// them: through the lens when there is one, since it bends the edges.
+std::vector<Vec2> outline(const CardPlacement& card, const Lens& lens) {
+    constexpr int kPerEdge = 16;
+    const float u[5] = {0, card.width, card.width, 0, 0};
+    const float v[5] = {0, 0, card.height, card.height, 0};
+    std::vector<Vec2> out;
+    for (int e = 0; e < 4; ++e)
+        for (int i = 0; i < kPerEdge; ++i) {
+            const float t = static_cast<float>(i) / kPerEdge;
+            const Vec2 p =
+                mat3_apply(card.pose, u[e] + t * (u[e + 1] - u[e]), v[e] + t * (v[e + 1] - v[e]));
+            out.push_back(lens_image(lens, p));
+        }
+    return out;
+}
+
+float polygon_area(const Vec2* p, size_t n) {
     float twice = 0;
-    for (int k = 0; k < 4; ++k) twice += q[k].x * q[(k + 1) % 4].y - q[(k + 1) % 4].x * q[k].y;
-    const float quad = std::fabs(twice) / 2;
+    for (size_t k = 0; k < n; ++k) twice += p[k].x * p[(k + 1) % n].y - p[(k + 1) % n].x * p[k].y;
+    return std::fabs(twice) / 2;
+}
+
+// The card's outline area in frame pixels: the outline's area less the four rounded corners,
+// the corners scaled by the pose's mean area factor.
+std::array<float, 4> full_box(const std::vector<Vec2>& points, int W, int H) {
+    float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+    for (const Vec2& p : points)
+        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y),
+        y1 = std::max(y1, p.y);
+    return {
+        std::clamp(x0, 0.0f, static_cast<float>(W)), std::clamp(y0, 0.0f, static_cast<float>(H)),
+        std::clamp(x1, 0.0f, static_cast<float>(W)), std::clamp(y1, 0.0f, static_cast<float>(H))};
+}
+
+float outline_area(const CardPlacement& card, float quad) {
     const float card_area = card.width * card.height;
     const float r = card.corner_radius;
     const float cut = (4.0f - 3.14159265f) * r * r;
@@ -28,6 +61,7 @@ float outline_area(const CardPlacement& card, const Vec2 q[4]) {
 
 ImageLabels compute_labels(const SceneSpec& scene, const cv::Mat& ids) {
     const int W = scene.width, H = scene.height;
+    const Lens lens = lens_of(scene);
     const size_t n = scene.cards.size();
     std::vector<SlotStats> stats(n + 1);
     for (int y = 0; y < H; ++y) {
@@ -64,35 +98,36 @@ ImageLabels compute_labels(const SceneSpec& scene, const cv::Mat& ids) {
         l.card_id = card.card_id;
         Vec2 q[4];
         card_corners(card, q);
+        float quad = polygon_area(q, 4);
+        if (lens.active()) {
+            const std::vector<Vec2> bent = outline(card, lens);
+            quad = polygon_area(bent.data(), bent.size());
+            for (Vec2& p : q) p = lens_image(lens, p);
+        }
         // A point just inside each corner, past the rounded cut, tells whether it is seen.
         const float d = card.corner_radius * (1.0f - 0.70710678f) + 1.5f;
         const float inset_u[4] = {d, card.width - d, card.width - d, d};
         const float inset_v[4] = {d, d, card.height - d, card.height - d};
-        float bx0 = 1e30f, by0 = 1e30f, bx1 = -1e30f, by1 = -1e30f;
         for (int c = 0; c < 4; ++c) {
             l.corners[2 * c] = q[c].x;
             l.corners[2 * c + 1] = q[c].y;
-            bx0 = std::min(bx0, q[c].x), bx1 = std::max(bx1, q[c].x);
-            by0 = std::min(by0, q[c].y), by1 = std::max(by1, q[c].y);
             const bool in_frame = q[c].x >= 0 && q[c].x < W && q[c].y >= 0 && q[c].y < H;
             if (!in_frame) {
                 l.corner_visible[c] = 0;
                 continue;
             }
-            const Vec2 p = mat3_apply(card.pose, inset_u[c], inset_v[c]);
+            const Vec2 p = lens_image(lens, mat3_apply(card.pose, inset_u[c], inset_v[c]));
             const int px = std::clamp(static_cast<int>(std::floor(p.x)), 0, W - 1);
             const int py = std::clamp(static_cast<int>(std::floor(p.y)), 0, H - 1);
             l.corner_visible[c] = ids.at<uint8_t>(py, px) == k + 1 ? 2 : 1;
         }
-        l.bbox_full = {std::clamp(bx0, 0.0f, static_cast<float>(W)),
-                       std::clamp(by0, 0.0f, static_cast<float>(H)),
-                       std::clamp(bx1, 0.0f, static_cast<float>(W)),
-                       std::clamp(by1, 0.0f, static_cast<float>(H))};
+        l.bbox_full =
+            full_box(lens.active() ? outline(card, lens) : std::vector<Vec2>(q, q + 4), W, H);
         const SlotStats& st = stats[k + 1];
         if (st.pixels > 0)
             l.bbox = {static_cast<float>(st.x0), static_cast<float>(st.y0),
                       static_cast<float>(st.x1 + 1), static_cast<float>(st.y1 + 1)};
-        const float area = outline_area(card, q);
+        const float area = outline_area(card, quad);
         l.visible_fraction = area > 0 ? std::min(1.0f, static_cast<float>(st.pixels) / area) : 0.0f;
     }
     return out;

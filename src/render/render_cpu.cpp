@@ -13,6 +13,7 @@
 #include "render/kernels/card_pass.h"
 #include "render/kernels/gaussian_fixed.h"
 #include "render/kernels/shading.h"
+#include "render/lens.h"
 #include "render/occluders.h"
 #include "render/render.h"
 #include "render/shade_row.h"
@@ -164,6 +165,7 @@ class CpuRenderer : public Renderer {
             }
         }
         paint_occluders(scene, rgb, stride, frame.ids);
+        apply_lens(lens_of(scene), frame.rgb, frame.ids);
         // The camera's motion blur smears what the scene shows, before the light and the sensor.
         motion_blur_frame(scene.camera, rgb, stride, W, H);
         const ColourTable colour = colour_table(scene.camera);

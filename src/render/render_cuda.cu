@@ -452,20 +452,27 @@ class CudaRenderer : public Renderer {
 }  // namespace
 
 std::unique_ptr<Renderer> make_cuda_renderer(const RenderInputs& inputs) {
-    // Checked before any device is touched, so that the refusal is the same with or without a
-    // GPU, and --device auto renders such a configuration on the CPU.
-    const Range& motion = inputs.config->scene.camera.motion_blur;
-    if (motion.hi > 0)
-        throw ConfigError(
-            format("--device cuda: scene.camera.motion_blur [%g, %g] is drawn by the "
-                   "CPU backend only; use --device cpu or [0, 0]",
-                   motion.lo, motion.hi));
-    const Range& occluders = inputs.config->scene.occluders;
-    if (occluders.hi > 0)
-        throw ConfigError(
-            format("--device cuda: scene.occluders [%g, %g] are drawn by the CPU "
-                   "backend only; use --device cpu or [0, 0]",
-                   occluders.lo, occluders.hi));
+    // What only the CPU backend draws. Checked before any device is touched, so that the refusal
+    // is the same with or without a GPU, and --device auto renders such a configuration on the
+    // CPU.
+    struct CpuOnly {
+        const char* key;
+        Range (*value)(const Config&);
+    };
+    static const CpuOnly kCpuOnly[] = {
+        {"scene.camera.motion_blur", [](const Config& c) { return c.scene.camera.motion_blur; }},
+        {"scene.camera.lens_distortion",
+         [](const Config& c) { return c.scene.camera.lens_distortion; }},
+        {"scene.occluders", [](const Config& c) { return c.scene.occluders; }},
+    };
+    for (const CpuOnly& k : kCpuOnly) {
+        const Range r = k.value(*inputs.config);
+        if (r.lo != 0.0 || r.hi != 0.0)
+            throw ConfigError(
+                format("--device cuda: %s [%g, %g] is drawn by the CPU backend "
+                       "only; use --device cpu or [0, 0]",
+                       k.key, r.lo, r.hi));
+    }
     return std::make_unique<CudaRenderer>(inputs);
 }
 

@@ -242,6 +242,7 @@ Camera compose_camera(const CameraConfig& c, Rng& rng) {
     const double angle = rng.uniform(0.0, kPi);
     cam.motion_dx = static_cast<float>(std::cos(angle));
     cam.motion_dy = static_cast<float>(std::sin(angle));
+    cam.lens_k1 = static_cast<float>(rng.uniform(c.lens_distortion.lo, c.lens_distortion.hi));
     return cam;
 }
 

@@ -38,6 +38,7 @@ struct Camera {
     int jpeg_quality = 0;                      // 1..100; 0 = no JPEG pass of the camera's own
     float motion_length = 0.0f;                // box blur length in pixels; under 1.5, none
     float motion_dx = 1.0f, motion_dy = 0.0f;  // its direction, a unit vector
+    float lens_k1 = 0.0f;                      // barrel distortion (render/lens); 0 = none
 };
 
 struct SceneSpec {

@@ -164,7 +164,9 @@ def test_bad_values_are_refused_naming_the_key():
     for setting, needle in (("scene.camera.jpeg_quality=[0, 50]", "[0, 50]"),
                             ("scene.camera.gamma=[0.1, 1]", "[0.1, 1]"),
                             ("scene.camera.white_balance=0.9", "0.9"),
-                            ("scene.camera.motion_blur=[5, 2]", "[5, 2]")):
+                            ("scene.camera.motion_blur=[5, 2]", "[5, 2]"),
+                            ("scene.camera.lens_distortion=[-0.1, 0.1]", "[-0.1, 0.1]"),
+                            ("scene.camera.lens_distortion=[-0.5, 0]", "[-0.5, 0]")):
         key = setting.split("=")[0]
         out = os.path.join(scratch("bad"), "out.h5")
         r = run(["generate", "-o", out, "-n", "1", *SMALL, "--set", setting])

@@ -272,6 +272,10 @@ TEST_CASE("the CUDA backend refuses what only the CPU draws, and auto draws it o
          [](Config& c) {
              c.scene.occluders = {1, 3};
          }},
+        {"scene.camera.lens_distortion [-0.1, 0]",
+         [](Config& c) {
+             c.scene.camera.lens_distortion = {-0.1, 0};
+         }},
     };
     for (const Case& k : cases) {
         Config config = parity_config();
