@@ -16,6 +16,10 @@ import compositor  # noqa: E402
 import heatmap  # noqa: E402
 
 T0 = time.time()
+# Decks whose designs are not card-shaped: `future`'s are landscape tabs with a notch, so the
+# corners of their box, which the compositor labels, lie on transparent pixels. They stay in
+# "real (all decks)"; "real (card-shaped decks)" leaves them out.
+NOT_CARD_SHAPED = {"future"}
 
 
 def log(msg):
@@ -95,6 +99,10 @@ def main():
     heat = heatmap.predict(net, real["images"])
     rows.append(("real (all decks)", heatmap.evaluate(heat, real["labels"], real["face"])))
     decks = np.array(real["deck"])
+    shaped = np.nonzero(~np.isin(decks, list(NOT_CARD_SHAPED)))[0]
+    rows.append(("real (card-shaped decks)",
+                 heatmap.evaluate(heat[shaped], [real["labels"][i] for i in shaped],
+                                  [real["face"][i] for i in shaped])))
     for deck in sorted(set(real["deck"])):
         sel = np.nonzero(decks == deck)[0]
         rows.append((f"  {deck}", heatmap.evaluate(heat[sel], [real["labels"][i] for i in sel],

@@ -377,6 +377,7 @@ const std::vector<Field>& fields() {
         number("cards.corner_radius", CS_KEY(cards.corner_radius)),
         string("backgrounds.dir", CS_KEY(backgrounds.dir)),
         number("backgrounds.distractors", CS_KEY(backgrounds.distractors)),
+        integer<int>("backgrounds.builtin_count", CS_KEY(backgrounds.builtin_count)),
         enumeration("scene.kind", kSceneKindNames, CS_KEY(scene.kind)),
         integer<int>("scene.min_cards", CS_KEY(scene.min_cards)),
         integer<int>("scene.max_cards", CS_KEY(scene.max_cards)),
@@ -669,6 +670,7 @@ void validate(const Config& c) {
     if (s.blur_sigma.lo < 0.0 || s.blur_sigma.hi > 50.0)
         invalid("scene.blur_sigma", "must lie within [0, 50]", range_text(s.blur_sigma));
     check_between("backgrounds.distractors", c.backgrounds.distractors, 0.0, 20.0);
+    check_between("backgrounds.builtin_count", c.backgrounds.builtin_count, 0, 1000);
     check_ordered("scene.blur_fraction", s.blur_fraction);
     if (s.blur_fraction.lo < 0.0 || s.blur_fraction.hi > 0.1)
         invalid("scene.blur_fraction", "must lie within [0, 0.1]", range_text(s.blur_fraction));

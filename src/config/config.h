@@ -57,6 +57,9 @@ struct BackgroundsConfig {
     // Objects that are not cards (dice, coins, phones, paper...) painted into the built-in
     // playmats, about this many per frame-sized area; 0 = none. 0..20.
     double distractors = 2.0;
+    // How many built-in playmats a run makes; 0 = as many as builtin_playmat_count gives for
+    // the frame (12 at 1280x720, up to 48 for small frames). 0..1000.
+    int builtin_count = 0;
 };
 
 // Global effects over the frame; every strength 0 turns the effect off.

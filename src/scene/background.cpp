@@ -650,7 +650,9 @@ Backgrounds Backgrounds::load(const BackgroundsConfig& config, const FrameConfig
     Backgrounds backgrounds;
     std::vector<fs::path> files;
     if (config.dir.empty()) {
-        for (int id = 0; id < builtin_playmat_count(frame); ++id)
+        const int n =
+            config.builtin_count > 0 ? config.builtin_count : builtin_playmat_count(frame);
+        for (int id = 0; id < n; ++id)
             backgrounds.names_.push_back(
                 std::string("builtin:") + kBuiltinNames[id % kBuiltinPlaymats] +
                 (id < kBuiltinPlaymats ? "" : "-" + std::to_string(id / kBuiltinPlaymats)));

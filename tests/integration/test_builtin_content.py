@@ -114,6 +114,8 @@ def test_new_keys_are_checked_and_recorded():
                        ("scene.blur_fraction", "[0, 0.5]"),
                        ("backgrounds.distractors", "-1"),
                        ("backgrounds.distractors", "21"),
+                       ("backgrounds.builtin_count", "-1"),
+                       ("backgrounds.builtin_count", "1001"),
                        ("scene.occluders", "[0.5, 2]"),
                        ("scene.occluders", "[0, 21]")):
         r = run(["generate", "-o", os.path.join(d, "bad.h5"), *COMMON, "--set",

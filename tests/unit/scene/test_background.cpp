@@ -229,3 +229,22 @@ TEST_CASE("a file named .jpg that is no image is an error naming it", "[backgrou
     CHECK_THROWS_AS(Backgrounds::load(config, frame_of(64, 64)), InputError);
     CHECK_THROWS_WITH(Backgrounds::load(config, frame_of(64, 64)), Catch::Contains("broken.jpg"));
 }
+
+TEST_CASE("backgrounds.builtin_count sets how many built-in playmats a run makes", "[background]") {
+    BackgroundsConfig config;
+    config.distractors = 0;
+    config.builtin_count = 5;
+    const Backgrounds few = Backgrounds::load(config, frame_of(160, 96));
+    REQUIRE(few.size() == 5);
+    config.builtin_count = 3 * kBuiltinPlaymats + 1;
+    const Backgrounds many = Backgrounds::load(config, frame_of(160, 96));
+    REQUIRE(many.size() == static_cast<size_t>(3 * kBuiltinPlaymats + 1));
+    std::set<std::string> names;
+    for (size_t b = 0; b < many.size(); ++b) names.insert(many.name(static_cast<int>(b)));
+    CHECK(names.size() == many.size());
+    // The first ones are the playmats a default run makes, whatever the count.
+    config.builtin_count = 0;
+    const Backgrounds plain = Backgrounds::load(config, frame_of(160, 96));
+    for (size_t b = 0; b < few.size(); ++b)
+        CHECK(cv::norm(few.level(b, 0), plain.level(b, 0), cv::NORM_INF) == 0);
+}
