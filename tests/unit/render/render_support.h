@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -44,6 +45,20 @@ inline BlurCase random_blur_case(std::mt19937& rng, int min_size, int size_range
     cv::GaussianBlur(b.expected, b.expected, cv::Size(2 * b.r + 1, 2 * b.r + 1), b.sigma, b.sigma,
                      cv::BORDER_CONSTANT);
     return b;
+}
+
+// `scenes` drawn by the CPU renderer on `threads` threads.
+inline std::vector<Frame> cpu_render(const Config& config, const Catalog& catalog,
+                                     const Backgrounds& backgrounds,
+                                     const std::vector<SceneSpec>& scenes, int threads) {
+    RenderInputs in;
+    in.config = &config;
+    in.catalog = &catalog;
+    in.backgrounds = &backgrounds;
+    in.threads = threads;
+    std::vector<Frame> frames;
+    make_cpu_renderer(in)->render(scenes, frames);
+    return frames;
 }
 
 // An opaque card image of w x h with a distinct top-left quadrant, written once per process.

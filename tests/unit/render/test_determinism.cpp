@@ -179,17 +179,9 @@ TEST_CASE("objects over the cards render the same bytes on 1 and 2 threads and o
         REQUIRE(scenes.back().occluders == 3);
         REQUIRE(plain.back().occluders == 0);
     }
-    RenderInputs in;
-    in.config = &on;
-    in.catalog = &catalog;
-    in.backgrounds = &bgs;
-    std::vector<Frame> one, two, off;
-    in.threads = 1;
-    make_cpu_renderer(in)->render(scenes, one);
-    in.threads = 2;
-    const std::unique_ptr<Renderer> renderer = make_cpu_renderer(in);
-    renderer->render(scenes, two);
-    renderer->render(plain, off);
+    const std::vector<Frame> one = testing::cpu_render(on, catalog, bgs, scenes, 1);
+    const std::vector<Frame> two = testing::cpu_render(on, catalog, bgs, scenes, 2);
+    const std::vector<Frame> off = testing::cpu_render(on, catalog, bgs, plain, 2);
     int hidden = 0;
     for (size_t i = 0; i < scenes.size(); ++i) {
         INFO("image " << i);

@@ -59,13 +59,7 @@ TEST_CASE("labels follow the lens: corners and whole-card boxes match the bent m
     const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
     std::vector<SceneSpec> scenes;
     for (int i = 0; i < 40; ++i) scenes.push_back(compose(c, catalog, bgs, i));
-    RenderInputs in;
-    in.config = &c;
-    in.catalog = &catalog;
-    in.backgrounds = &bgs;
-    in.threads = 2;
-    std::vector<Frame> frames;
-    make_cpu_renderer(in)->render(scenes, frames);
+    const std::vector<Frame> frames = testing::cpu_render(c, catalog, bgs, scenes, 2);
     int whole = 0, bowed = 0;
     for (size_t i = 0; i < scenes.size(); ++i) {
         const CardLabel l = compute_labels(scenes[i], frames[i].ids).cards[0];
@@ -102,15 +96,8 @@ TEST_CASE("the lens renders the same bytes on 1 and 2 threads") {
     const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
     std::vector<SceneSpec> scenes;
     for (int i = 0; i < 6; ++i) scenes.push_back(compose(c, catalog, bgs, i));
-    RenderInputs in;
-    in.config = &c;
-    in.catalog = &catalog;
-    in.backgrounds = &bgs;
-    std::vector<Frame> one, two;
-    in.threads = 1;
-    make_cpu_renderer(in)->render(scenes, one);
-    in.threads = 2;
-    make_cpu_renderer(in)->render(scenes, two);
+    const std::vector<Frame> one = testing::cpu_render(c, catalog, bgs, scenes, 1);
+    const std::vector<Frame> two = testing::cpu_render(c, catalog, bgs, scenes, 2);
     for (size_t i = 0; i < scenes.size(); ++i) {
         CHECK(scenes[i].camera.lens_k1 <= -0.05f);
         CHECK(cv::norm(one[i].rgb, two[i].rgb, cv::NORM_INF) == 0);
