@@ -52,13 +52,18 @@ void apply_lens(const Lens& lens, cv::Mat& rgb, cv::Mat& ids) {
     thread_local Scratch s;
     s.map_x.create(rgb.size(), CV_32F);
     s.map_y.create(rgb.size(), CV_32F);
+    // lens_source at every pixel centre, in floats that the compiler can vectorise (a millionth
+    // of a pixel from the double form); remap's coordinates count from the first pixel's centre.
+    const float cx = static_cast<float>(lens.cx), cy = static_cast<float>(lens.cy);
+    const float k = static_cast<float>(lens.k1 / (lens.radius * lens.radius));
     for (int y = 0; y < rgb.rows; ++y) {
         float* mx = s.map_x.ptr<float>(y);
         float* my = s.map_y.ptr<float>(y);
+        const float dy = static_cast<float>(y) + 0.5f - cy;
         for (int x = 0; x < rgb.cols; ++x) {
-            // Pixel centres: remap's coordinates count from the first pixel's centre.
-            const Vec2 src = lens_source(lens, {x + 0.5f, y + 0.5f});
-            mx[x] = src.x - 0.5f, my[x] = src.y - 0.5f;
+            const float dx = static_cast<float>(x) + 0.5f - cx;
+            const float scale = 1.0f + k * (dx * dx + dy * dy);
+            mx[x] = cx + dx * scale - 0.5f, my[x] = cy + dy * scale - 0.5f;
         }
     }
     rgb.copyTo(s.rgb);
