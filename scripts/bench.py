@@ -88,8 +88,11 @@ def effect_flags(effects):
 # The camera's effects (scene.camera), each alone at a modest range. With W1's JPEG storage the
 # drawn JPEG quality only replaces output.jpeg_quality, so its pass is measured with raw storage,
 # where it costs an encode and a decode per frame.
-CAMERA_EFFECTS = {"white_balance": "0.1", "exposure": "[-0.5, 0.5]", "gamma": "[0.8, 1.25]",
-                  "saturation": "[0.7, 1.3]", "motion_blur": "[3, 9]"}
+# The camera's effects and the objects over the cards, each measured alone.
+CAMERA_EFFECTS = {"camera.white_balance": "0.1", "camera.exposure": "[-0.5, 0.5]",
+                  "camera.gamma": "[0.8, 1.25]", "camera.saturation": "[0.7, 1.3]",
+                  "camera.motion_blur": "[3, 9]", "camera.lens_distortion": "[-0.1, 0]",
+                  "occluders": "[1, 3]"}
 CAMERA_JPEG = "[50, 95]"
 
 
@@ -97,9 +100,9 @@ def camera_costs(inp, n, plain, out="w1.h5"):
     """CPU ms per image of each camera effect over W1 without effects (`plain`), as text."""
     costs = []
     for name, value in CAMERA_EFFECTS.items():
-        one = cardsynth(inp, n, extra=["--threads", "2", "--set", f"scene.camera.{name}={value}"],
+        one = cardsynth(inp, n, extra=["--threads", "2", "--set", f"scene.{name}={value}"],
                         out=out)
-        costs.append(f"camera.{name} {cpu_ms(one) - cpu_ms(plain):+.2f}")
+        costs.append(f"{name} {cpu_ms(one) - cpu_ms(plain):+.2f}")
     raw = ["--threads", "2", "--storage", "raw"]
     raw_plain = cardsynth(inp, n, extra=raw, out=out)
     raw_jpeg = cardsynth(inp, n, extra=raw + ["--set", f"scene.camera.jpeg_quality={CAMERA_JPEG}"],
