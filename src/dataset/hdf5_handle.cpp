@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "base/error.h"
 
@@ -328,6 +329,22 @@ void Dataset::write_strings(const Transfer& xfer, const std::vector<std::string>
                  what);
 }
 
+void Dataset::require_stored() const {
+    const std::string what = "cannot read " + in(name_, file_);
+    Handle type(check(H5Dget_type(id_.get()), what));
+    hsize_t declared = H5Tget_size(type.get());
+    if (declared == 0) throw DatasetError(what + ": its type has no size");
+    for (hsize_t n : dims()) {
+        if (n != 0 && declared > std::numeric_limits<hsize_t>::max() / n)
+            throw DatasetError(what + ": it declares more bytes than a file can hold");
+        declared *= n;
+    }
+    const hsize_t stored = H5Dget_storage_size(id_.get());
+    if (stored < declared)
+        throw DatasetError(what + ": it declares " + std::to_string(declared) +
+                           " bytes but the file holds " + std::to_string(stored));
+}
+
 std::vector<std::string> Dataset::read_strings() const {
     const std::string what = "cannot read strings of " + in(name_, file_);
     Handle type(check(H5Dget_type(id_.get()), what));
@@ -336,6 +353,7 @@ std::vector<std::string> Dataset::read_strings() const {
     size_t size = H5Tget_size(type.get());
     std::vector<hsize_t> d = dims();
     if (d.size() != 1) throw DatasetError(what + ": not one-dimensional");
+    require_stored();
     std::vector<char> buffer(std::max<hsize_t>(d[0], 1) * size, '\0');
     if (d[0] > 0) read_rows_raw(type.get(), H5P_DEFAULT, 0, d[0], buffer.data());
     std::vector<std::string> out(d[0]);

@@ -140,6 +140,10 @@ class Dataset {
     // nothing (only one rank needs to carry the data of a collective write).
     void write_strings(const Transfer& xfer, const std::vector<std::string>& values, bool write);
     std::vector<std::string> read_strings() const;
+    // Throws DatasetError unless the file stores every byte the dataset declares (its shape times
+    // its type's size): cardsynth writes the tables it reads whole (/cards, /popularity),
+    // uncompressed, and a damaged or crafted file must not size a buffer past what it holds.
+    void require_stored() const;
     // A scalar fixed-length string dataset (/config).
     void write_scalar_string(const Transfer& xfer, const std::string& value, bool write);
     std::string read_scalar_string() const;

@@ -122,6 +122,7 @@ void check_card_columns(const h5::File& file) {
 template <class T>
 std::vector<T> read_column(const h5::File& file, const std::string& name) {
     const h5::Dataset d = file.open_dataset(name);
+    d.require_stored();
     std::vector<T> out(d.dims().at(0));
     if (!out.empty()) d.read_rows(0, out.size(), out.data());
     return out;
@@ -130,6 +131,7 @@ std::vector<T> read_column(const h5::File& file, const std::string& name) {
 // The rows of a _bytes column, each without its zero padding (names hold no zero byte).
 std::vector<std::string> read_bytes_column(const h5::File& file, const std::string& name) {
     const h5::Dataset d = file.open_dataset(name);
+    d.require_stored();
     const std::vector<hsize_t> dims = d.dims();
     const size_t rows = dims.at(0), width = dims.at(1);
     std::vector<uint8_t> bytes(rows * width);
