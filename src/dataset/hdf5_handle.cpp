@@ -392,14 +392,8 @@ std::string Dataset::read_scalar_string() const {
         H5free_memory(text);
         return out;
     }
+    require_stored();
     const size_t size = H5Tget_size(type.get());
-    if (size == 0) throw DatasetError(what + ": the string type has no size");
-    // A damaged or crafted file can declare a string far larger than the bytes it holds: check
-    // against what is stored before allocating for it.
-    const hsize_t stored = H5Dget_storage_size(id_.get());
-    if (stored < size)
-        throw DatasetError(what + ": it declares " + std::to_string(size) +
-                           " bytes but the file holds " + std::to_string(stored));
     std::vector<char> buffer(size + 1, '\0');
     check_status(H5Dread(id_.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
                  what);

@@ -38,18 +38,19 @@ float polygon_area(const Vec2* p, size_t n) {
     return std::fabs(twice) / 2;
 }
 
-// The card's outline area in frame pixels: the outline's area less the four rounded corners,
-// the corners scaled by the pose's mean area factor.
-std::array<float, 4> full_box(const std::vector<Vec2>& points, int W, int H) {
+// The box of `n` points, clipped to the frame.
+std::array<float, 4> full_box(const Vec2* p, size_t n, int W, int H) {
     float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
-    for (const Vec2& p : points)
-        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y),
-        y1 = std::max(y1, p.y);
+    for (size_t k = 0; k < n; ++k)
+        x0 = std::min(x0, p[k].x), x1 = std::max(x1, p[k].x), y0 = std::min(y0, p[k].y),
+        y1 = std::max(y1, p[k].y);
     return {
         std::clamp(x0, 0.0f, static_cast<float>(W)), std::clamp(y0, 0.0f, static_cast<float>(H)),
         std::clamp(x1, 0.0f, static_cast<float>(W)), std::clamp(y1, 0.0f, static_cast<float>(H))};
 }
 
+// The card's outline area in frame pixels: the outline's area less the four rounded corners,
+// the corners scaled by the pose's mean area factor.
 float outline_area(const CardPlacement& card, float quad) {
     const float card_area = card.width * card.height;
     const float r = card.corner_radius;
@@ -98,12 +99,15 @@ ImageLabels compute_labels(const SceneSpec& scene, const cv::Mat& ids) {
         l.card_id = card.card_id;
         Vec2 q[4];
         card_corners(card, q);
-        float quad = polygon_area(q, 4);
+        // Through a lens the edges bend: the area and the whole-card box come from the bent
+        // outline (its first points are the corners); without one, from the four corners.
+        std::vector<Vec2> bent;
         if (lens.active()) {
-            const std::vector<Vec2> bent = outline(card, lens);
-            quad = polygon_area(bent.data(), bent.size());
+            bent = outline(card, lens);
             for (Vec2& p : q) p = lens_image(lens, p);
         }
+        const Vec2* shape = bent.empty() ? q : bent.data();
+        const size_t points = bent.empty() ? 4 : bent.size();
         // A point just inside each corner, past the rounded cut, tells whether it is seen.
         const float d = card.corner_radius * (1.0f - 0.70710678f) + 1.5f;
         const float inset_u[4] = {d, card.width - d, card.width - d, d};
@@ -121,13 +125,12 @@ ImageLabels compute_labels(const SceneSpec& scene, const cv::Mat& ids) {
             const int py = std::clamp(static_cast<int>(std::floor(p.y)), 0, H - 1);
             l.corner_visible[c] = ids.at<uint8_t>(py, px) == k + 1 ? 2 : 1;
         }
-        l.bbox_full =
-            full_box(lens.active() ? outline(card, lens) : std::vector<Vec2>(q, q + 4), W, H);
+        l.bbox_full = full_box(shape, points, W, H);
         const SlotStats& st = stats[k + 1];
         if (st.pixels > 0)
             l.bbox = {static_cast<float>(st.x0), static_cast<float>(st.y0),
                       static_cast<float>(st.x1 + 1), static_cast<float>(st.y1 + 1)};
-        const float area = outline_area(card, quad);
+        const float area = outline_area(card, polygon_area(shape, points));
         l.visible_fraction = area > 0 ? std::min(1.0f, static_cast<float>(st.pixels) / area) : 0.0f;
     }
     return out;
