@@ -339,7 +339,12 @@ void Dataset::require_stored() const {
             throw DatasetError(what + ": it declares more bytes than a file can hold");
         declared *= n;
     }
-    const hsize_t stored = H5Dget_storage_size(id_.get());
+    // A contiguous dataset's storage size is what its own header claims, so the file's length
+    // bounds it as well.
+    Handle file(check(H5Iget_file_id(id_.get()), what));
+    hsize_t file_bytes = 0;
+    check_status(H5Fget_filesize(file.get(), &file_bytes), what);
+    const hsize_t stored = std::min<hsize_t>(H5Dget_storage_size(id_.get()), file_bytes);
     if (stored < declared)
         throw DatasetError(what + ": it declares " + std::to_string(declared) +
                            " bytes but the file holds " + std::to_string(stored));
@@ -426,6 +431,7 @@ File File::open_parallel(MPI_Comm comm, const std::string& path) {
     f.mpi_io_path_ = std::make_unique<MpiIoPath>(path);
     f.id_ = Handle(check(H5Fopen(f.mpi_io_path_->get().c_str(), H5F_ACC_RDWR, fapl.get()),
                          "cannot open HDF5 file '" + path + "' for writing"));
+    f.read_layout();
     return f;
 }
 
@@ -435,7 +441,40 @@ File File::open_read(const std::string& path) {
     f.path_ = path;
     f.id_ = Handle(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
                          "cannot open HDF5 file '" + path + "'"));
+    f.read_layout();
     return f;
+}
+
+void File::read_layout() {
+    const std::string what = "cannot read the layout of HDF5 file '" + path_ + "'";
+    Handle fcpl(check(H5Fget_create_plist(id_.get()), what));
+    size_t offset_bytes = 0, length_bytes = 0;
+    hsize_t userblock = 0;
+    check_status(H5Pget_sizes(fcpl.get(), &offset_bytes, &length_bytes), what);
+    check_status(H5Pget_userblock(fcpl.get(), &userblock), what);
+    layout_ = FileLayout{userblock, static_cast<int>(offset_bytes), static_cast<int>(length_bytes)};
+}
+
+// Guards the groups a lookup of `name` reads names in: the root, then each parent; false when
+// a parent is missing.
+bool File::guard_parents(const std::string& name) const {
+    guard_group("/");
+    size_t pos = 0;
+    while ((pos = name.find('/', pos + 1)) != std::string::npos) {
+        const std::string parent = name.substr(0, pos);
+        if (H5Lexists(id_.get(), parent.c_str(), H5P_DEFAULT) <= 0) return false;
+        guard_group(parent);
+    }
+    return true;
+}
+
+void File::guard_group(const std::string& group) const {
+    if (!layout_) return;
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(id_.get(), group.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+        return;  // the lookup that follows reports it
+    if (info.type != H5O_TYPE_GROUP || !guarded_.insert(info.addr).second) return;
+    require_finite_heap(path_, *layout_, info.addr, group);
 }
 
 void File::create_group(const std::string& name) {
@@ -445,11 +484,7 @@ void File::create_group(const std::string& name) {
 
 bool File::exists(const std::string& name) const {
     // H5Lexists only looks at the last path component, so walk the parents first.
-    size_t pos = 0;
-    while ((pos = name.find('/', pos + 1)) != std::string::npos) {
-        htri_t parent = H5Lexists(id_.get(), name.substr(0, pos).c_str(), H5P_DEFAULT);
-        if (parent <= 0) return false;
-    }
+    if (!guard_parents(name)) return false;
     htri_t found = H5Lexists(id_.get(), name.c_str(), H5P_DEFAULT);
     if (found < 0) fail("cannot look for " + in(name, path_));
     return found > 0;
@@ -510,6 +545,7 @@ bool File::has_attribute(const std::string& name) const {
 }
 
 bool File::has_attribute_of(const std::string& object, const std::string& name) const {
+    guard_parents(object);
     htri_t found = H5Aexists_by_name(id_.get(), object.c_str(), name.c_str(), H5P_DEFAULT);
     if (found < 0) fail("cannot look for attribute " + attribute_in(object, name, path_));
     return found > 0;

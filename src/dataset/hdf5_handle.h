@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <hdf5.h>
 #include <mpi.h>
+
+#include "dataset/heap_check.h"
 
 namespace cardsynth::h5 {
 
@@ -216,10 +219,17 @@ class File {
   private:
     void write_attribute_raw(const std::string& name, hid_t type, const void* value);
     void read_attribute_raw(const std::string& name, hid_t mem_type, void* value) const;
+    // Files opened from disk: their groups' name heaps are checked (dataset/heap_check.h) before
+    // the library looks a name up in them.
+    void read_layout();
+    bool guard_parents(const std::string& name) const;
+    void guard_group(const std::string& group) const;
 
     std::unique_ptr<MpiIoPath> mpi_io_path_;  // outlives id_: MPI-IO may use the name until close
     Handle id_;
     std::string path_;
+    std::optional<FileLayout> layout_;  // set when the file came from disk
+    mutable std::set<haddr_t> guarded_;
 };
 
 }  // namespace cardsynth::h5

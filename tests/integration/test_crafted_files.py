@@ -144,6 +144,30 @@ def test_preview_start_within_num_images():
     check(r.rc == 0, r.describe())
 
 
+def test_name_heap_free_list_loop():
+    """The root group's name heap (superblock version 0: its address ends the root's symbol table
+    entry) gets a free list that points back at itself; libhdf5 1.10 would allocate without end
+    following it, so every command must refuse the file before the library reads a name."""
+    tmp = cslib.scratch("heap-loop")
+    path = os.path.join(tmp, "heap-loop.h5")
+    shutil.copyfile(base("png"), path)
+    with open(path, "r+b") as f:
+        head = f.read(96)
+        check(head[:8] == b"\x89HDF\r\n\x1a\n" and head[8] == 0, "not a version 0 superblock")
+        heap = int.from_bytes(head[88:96], "little")
+        f.seek(heap)
+        prefix = f.read(32)
+        check(prefix[:4] == b"HEAP", f"no local heap at {heap}")
+        size = int.from_bytes(prefix[8:16], "little")
+        data = int.from_bytes(prefix[24:32], "little")
+        check(size >= 24, f"a name heap of {size} bytes")
+        f.seek(heap + 16)
+        f.write((8).to_bytes(8, "little"))  # the free list starts at offset 8 ...
+        f.seek(data + 8)
+        f.write((8).to_bytes(8, "little") + (16).to_bytes(8, "little"))  # ... and loops there
+    refused(tmp, path, ["group '/'", "name heap", "loops"], ALL)
+
+
 def test_base_files_are_valid():
     for storage in ("png", "raw"):
         tmp = cslib.scratch("valid-" + storage)
@@ -156,5 +180,6 @@ def test_base_files_are_valid():
 
 
 if __name__ == "__main__":
-    cslib.run_tests([test_base_files_are_valid, test_preview_start_within_num_images] +
+    cslib.run_tests([test_base_files_are_valid, test_preview_start_within_num_images,
+                     test_name_heap_free_list_loop] +
                     [make_case(name) for name in CASES])
