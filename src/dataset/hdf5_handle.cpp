@@ -329,25 +329,51 @@ void Dataset::write_strings(const Transfer& xfer, const std::vector<std::string>
                  what);
 }
 
+// The bytes the dataset's shape and type declare, and the length of its file.
+Dataset::Extent Dataset::extent(const std::string& what) const {
+    Handle type(check(H5Dget_type(id_.get()), what));
+    Extent e;
+    e.declared = H5Tget_size(type.get());
+    if (e.declared == 0) throw DatasetError(what + ": its type has no size");
+    for (hsize_t n : dims()) {
+        if (n != 0 && e.declared > std::numeric_limits<hsize_t>::max() / n)
+            throw DatasetError(what + ": it declares more bytes than a file can hold");
+        e.declared *= n;
+    }
+    Handle file(check(H5Iget_file_id(id_.get()), what));
+    check_status(H5Fget_filesize(file.get(), &e.file_bytes), what);
+    return e;
+}
+
 void Dataset::require_stored() const {
     const std::string what = "cannot read " + in(name_, file_);
-    Handle type(check(H5Dget_type(id_.get()), what));
-    hsize_t declared = H5Tget_size(type.get());
-    if (declared == 0) throw DatasetError(what + ": its type has no size");
-    for (hsize_t n : dims()) {
-        if (n != 0 && declared > std::numeric_limits<hsize_t>::max() / n)
-            throw DatasetError(what + ": it declares more bytes than a file can hold");
-        declared *= n;
-    }
+    const Extent e = extent(what);
     // A contiguous dataset's storage size is what its own header claims, so the file's length
     // bounds it as well.
-    Handle file(check(H5Iget_file_id(id_.get()), what));
-    hsize_t file_bytes = 0;
-    check_status(H5Fget_filesize(file.get(), &file_bytes), what);
-    const hsize_t stored = std::min<hsize_t>(H5Dget_storage_size(id_.get()), file_bytes);
-    if (stored < declared)
-        throw DatasetError(what + ": it declares " + std::to_string(declared) +
+    const hsize_t stored = std::min<hsize_t>(H5Dget_storage_size(id_.get()), e.file_bytes);
+    if (stored < e.declared)
+        throw DatasetError(what + ": it declares " + std::to_string(e.declared) +
                            " bytes but the file holds " + std::to_string(stored));
+}
+
+void Dataset::require_inside_file() const {
+    const std::string what = "cannot read " + in(name_, file_);
+    Handle dcpl(check(H5Dget_create_plist(id_.get()), what));
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout < 0) fail(what);
+    if (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT) return;
+    const Extent e = extent(what);
+    if (e.declared == 0) return;
+    const std::string missing =
+        what + ": its " + std::to_string(e.declared) + " bytes do not lie inside the file";
+    // A compact dataset's bytes sit in its header, which says how many there are.
+    if (layout == H5D_COMPACT) {
+        if (H5Dget_storage_size(id_.get()) < e.declared) throw DatasetError(missing);
+        return;
+    }
+    const haddr_t at = H5Dget_offset(id_.get());
+    if (at == HADDR_UNDEF || at > e.file_bytes || e.declared > e.file_bytes - at)
+        throw DatasetError(missing);
 }
 
 std::vector<std::string> Dataset::read_strings() const {
@@ -537,7 +563,9 @@ Dataset File::open_dataset(const std::string& name) const {
                            " has shared header messages, which cardsynth never writes");
     Handle id(check(H5Dopen2(id_.get(), name.c_str(), H5P_DEFAULT),
                     "cannot open dataset " + in(name, path_)));
-    return Dataset(std::move(id), name, path_);
+    Dataset d(std::move(id), name, path_);
+    if (layout_) d.require_inside_file();
+    return d;
 }
 
 bool File::has_attribute(const std::string& name) const {

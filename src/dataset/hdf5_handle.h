@@ -147,6 +147,11 @@ class Dataset {
     // its type's size): cardsynth writes the tables it reads whole (/cards, /popularity),
     // uncompressed, and a damaged or crafted file must not size a buffer past what it holds.
     void require_stored() const;
+    // Throws DatasetError when a contiguous or compact dataset's bytes are not all in the file
+    // (unallocated, past its end, fewer in the header than the shape declares): libhdf5 1.10
+    // reads such a dataset through a null buffer. Checked on every dataset of a file opened from
+    // disk.
+    void require_inside_file() const;
     // A scalar fixed-length string dataset (/config).
     void write_scalar_string(const Transfer& xfer, const std::string& value, bool write);
     std::string read_scalar_string() const;
@@ -154,6 +159,12 @@ class Dataset {
     void close();
 
   private:
+    struct Extent {
+        hsize_t declared = 0;    // shape times type size
+        hsize_t file_bytes = 0;  // the length of the file
+    };
+    Extent extent(const std::string& what) const;
+
     Handle id_;
     std::string name_;
     std::string file_;
