@@ -337,6 +337,32 @@ def stream_rate(package, inp, n, workers, batch=8):
             "cpu_ms": 1000 * (cpu_now() - cpu - max(workers, 1) * startup) / n}
 
 
+def steady_rates(package, inp, n, skip, threads=2, workers=2):
+    """Wall images/s over images skip..n-1 only, after each process has warmed its texture cache
+    on the first `skip` (an endless stream's state): render_batch, 32 a call, and a `workers`
+    DataLoader stream, each with a fresh Generator."""
+    import numpy as np
+    import torch
+    from cardsynth.torch import CardsynthStream, collate_fn
+    config = os.path.join(ROOT, "configs", "w1.yaml")
+    gen = package.Generator(config, threads=threads, **w1_overrides(inp))
+    out = np.empty((32, gen.height, gen.width, 3), np.uint8)
+    for b in range(0, n, 32):
+        if b == skip:
+            start = time.perf_counter()
+        gen.render_batch(range(b, min(n, b + 32)), out=out[:min(n, b + 32) - b])
+    batch = (n - skip) / (time.perf_counter() - start)
+    del gen
+    stream = CardsynthStream(config, length=n, **w1_overrides(inp))
+    count = 0
+    for images, _ in torch.utils.data.DataLoader(stream, batch_size=8, num_workers=workers,
+                                                 collate_fn=collate_fn):
+        count += len(images)
+        if count == skip:
+            start = time.perf_counter()
+    return batch, (n - skip) / (time.perf_counter() - start)
+
+
 def binding_rates(inp, n, build, repeats, threads=2):
     """The in-process renderer against the CLI's render rate, `repeats` rounds of each, medians
     reported. The CLI's render rate is its sample + render + labels CPU ms per image (no encode,
@@ -348,22 +374,30 @@ def binding_rates(inp, n, build, repeats, threads=2):
         line = f"binding: {build} has no Python module (CARDSYNTH_PYTHON); not measured"
         print(line)
         return [line]
-    cli, batches, streams, local = [], [], [], []
+    # render_batch at the stream's call size (CardsynthStream's chunk: 4 images a thread) and
+    # at 32, where each call's array no longer stays in the caches between calls.
+    chunk = 4 * threads
+    cli, batches, large, streams, local = [], [], [], [], []
     for r in range(repeats):
         run_ = cardsynth(inp, n, extra=["--threads", str(threads), "--storage", "raw"])
         cli.append(sum(float(v) for v in re.findall(r"(?:sample|render|labels) ([\d.]+)",
                                                     run_["stages"])))
-        batches.append(batch_rate(package, inp, n, threads))
+        batches.append(batch_rate(package, inp, n, threads, batch=chunk))
+        large.append(batch_rate(package, inp, n, threads, batch=32))
         streams.append(stream_rate(package, inp, n, 2))
         local.append(stream_rate(package, inp, n, 0))
         print(f"binding round {r + 1}: CLI render-only {cli[-1]:.2f} CPU ms per image; "
-              f"render_batch {batches[-1]['cpu_ms']:.2f} CPU ms ({batches[-1]['stage_ms']:.2f} "
-              f"in the stages), {batches[-1]['rate']:.1f} images/s wall; 2-worker stream "
+              f"render_batch ({chunk} a call) {batches[-1]['cpu_ms']:.2f} CPU ms "
+              f"({batches[-1]['stage_ms']:.2f} in the stages), {batches[-1]['rate']:.1f} images/s "
+              f"wall; render_batch (32 a call) {large[-1]['cpu_ms']:.2f} CPU ms "
+              f"({large[-1]['stage_ms']:.2f} in the stages), {large[-1]['rate']:.1f} images/s "
+              f"wall; 2-worker stream "
               f"{streams[-1]['cpu_ms']:.2f} CPU ms, {streams[-1]['rate']:.1f} images/s wall; "
               f"0-worker stream {local[-1]['cpu_ms']:.2f} CPU ms, {local[-1]['rate']:.1f} "
               f"images/s wall")
     cli_ms = median(cli)
     b_ms, b_wall = median([b["cpu_ms"] for b in batches]), median([b["rate"] for b in batches])
+    g_ms, g_wall = median([b["cpu_ms"] for b in large]), median([b["rate"] for b in large])
     s_ms, s_wall = median([s["cpu_ms"] for s in streams]), median([s["rate"] for s in streams])
     l_ms, l_wall = median([s["cpu_ms"] for s in local]), median([s["rate"] for s in local])
 
@@ -379,9 +413,11 @@ def binding_rates(inp, n, build, repeats, threads=2):
     lines = [
         f"binding, W1 {n} images, {threads} threads, medians of {repeats}: the CLI's render rate "
         f"(sample + render + labels, no encode, no write) {rate(cli_ms):.1f} images/s = "
-        f"{threads} x 1000 / {cli_ms:.2f} CPU ms per image; render_batch {rate(b_ms):.1f} "
-        f"images/s ({b_ms:.2f} CPU ms, all of the process), {ratios(batches)}; "
-        f"{b_wall:.1f} images/s wall",
+        f"{threads} x 1000 / {cli_ms:.2f} CPU ms per image; render_batch, {chunk} images a call "
+        f"(the stream's), {rate(b_ms):.1f} images/s ({b_ms:.2f} CPU ms, all of the process), "
+        f"{ratios(batches)}; {b_wall:.1f} images/s wall",
+        f"binding, render_batch at 32 images a call: {rate(g_ms):.1f} images/s ({g_ms:.2f} CPU "
+        f"ms), {ratios(large)}; {g_wall:.1f} images/s wall",
         f"binding, 2-worker DataLoader over CardsynthStream (threads auto: 1 per worker), "
         f"workers and the training process together: {rate(s_ms):.1f} images/s ({s_ms:.2f} CPU "
         f"ms), {ratios(streams)}; {s_wall:.1f} images/s wall, {s_wall / b_wall:.2f} of "
@@ -389,6 +425,13 @@ def binding_rates(inp, n, build, repeats, threads=2):
         f"binding, DataLoader with 0 workers over CardsynthStream (the training process renders "
         f"on {threads} threads): {rate(l_ms):.1f} images/s ({l_ms:.2f} CPU ms), "
         f"{ratios(local)}; {l_wall:.1f} images/s wall"]
+    steady = [steady_rates(package, inp, 3 * 1024, 1024, threads) for _ in range(2)]
+    lines.append(
+        f"binding, warm (images 1024-3071, after each process warmed its texture cache on the "
+        f"first 1024), twice: render_batch 32 a call "
+        f"{', '.join(f'{b:.1f}' for b, _ in steady)} images/s wall, 2-worker stream "
+        f"{', '.join(f'{s:.1f}' for _, s in steady)}: "
+        f"{', '.join(f'{s / b:.2f}' for b, s in steady)} of render_batch's")
     for line in lines:
         print(line)
     return lines
