@@ -235,6 +235,157 @@ def _frames(n, height, width, shared):
     return torch.empty((n, height, width, 3), dtype=torch.uint8)
 
 
+# The frames a worker renders into: blocks of `chunk` frames in named shared memory, each mapped
+# once in the worker and once in the training process, and reused. A fresh shared-memory frame
+# per image costs its pages every time, in both processes (about 1 CPU ms for a 1280x720 frame,
+# a quarter of rendering it); copying the frame out of a mapped block costs a third of that. The
+# training process copies each frame out as it unpickles it, so the tensors a training loop holds
+# are its own and a block is drawn into again only after every frame of it has been copied: its
+# first bytes hold one flag per frame, set by the worker, cleared by the training process.
+_SHM_DIR = "/dev/shm"
+_FLAGS_BYTES = 64
+_POOL_BLOCKS = 8  # per worker; past them (a training process that lags) fresh frames as before
+
+
+class _FramePool:
+    """A worker's reusable blocks of frames (see above)."""
+
+    def __init__(self, chunk, height, width):
+        import multiprocessing.util
+        import platform
+        self.chunk, self.height, self.width = chunk, height, width
+        self.bytes = _FLAGS_BYTES + chunk * height * width * 3
+        self.blocks = []  # (path, mmap, flags array, frames array)
+        self.handed_over = False  # set when a _PooledImage of this pool is pickled
+        # The flags order the two processes' accesses only where a load is never passed by a
+        # later store (x86); elsewhere the frames are fresh, as DataLoader would make them.
+        self.usable = os.path.isdir(_SHM_DIR) and platform.machine() in ("x86_64", "AMD64")
+        # When the worker ends, not when this pool is collected: frames of it may still be on
+        # their way to the training process.
+        self._finalizer = multiprocessing.util.Finalize(None, _FramePool._unlink, (self.blocks,),
+                                                        exitpriority=10)
+
+    @staticmethod
+    def _unlink(blocks):
+        for path, *_ in blocks:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        blocks.clear()
+
+    def close(self):
+        """Removes the blocks' names; frames already handed over stay readable."""
+        self.usable = False
+        self._finalizer()
+
+    def take(self, n):
+        """A free block's first n frames, as (path, frames [n, H, W, 3]); None when all blocks
+        are in use (or shared memory is not at hand)."""
+        for path, _, flags, frames in self.blocks:
+            if not flags[:self.chunk].any():
+                flags[:n] = 1
+                return path, frames[:n]
+        if len(self.blocks) >= _POOL_BLOCKS:
+            if not self.handed_over:
+                # Nothing reached the training process as a _PooledImage (a collate_fn or a
+                # transform made other tensors of the frames): the blocks would never be freed.
+                self.close()
+            return None
+        if not self.usable:
+            return None
+        path = os.path.join(_SHM_DIR, f"cardsynth-frames-{os.getpid()}-{next(_BLOCK_NAMES)}")
+        try:
+            block = _map_block(path, self.bytes, create=True)
+        except OSError:
+            return None
+        flags, frames = _block_arrays(block, self.chunk, self.height, self.width)
+        self.blocks.append((path, block, flags, frames))
+        flags[:n] = 1
+        return path, frames[:n]
+
+
+_BLOCK_NAMES = itertools.count()
+_POOLS = {}  # this worker's pools, by (chunk, height, width): one for all its iterations
+
+
+def _pool(chunk, height, width):
+    key = (chunk, height, width)
+    if key not in _POOLS:
+        _POOLS[key] = _FramePool(chunk, height, width)
+    return _POOLS[key]
+
+
+def _map_block(path, size, create):
+    import mmap
+    fd = os.open(path, os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0), 0o600)
+    try:
+        if create:
+            os.ftruncate(fd, size)
+        return mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _block_arrays(block, chunk, height, width):
+    flags = np.frombuffer(block, np.uint8, _FLAGS_BYTES)
+    frames = np.frombuffer(block, np.uint8, chunk * height * width * 3, _FLAGS_BYTES)
+    return flags, frames.reshape(chunk, height, width, 3)
+
+
+# The blocks the training process has mapped, by name. Each name is removed as soon as it is
+# mapped here (the two mappings keep the memory; a killed worker leaves nothing behind), and a
+# mapping is dropped once its worker has ended, as the next block arrives.
+_MAPPED = {}
+_mapped_count = 0  # blocks mapped by this process so far
+
+
+def _worker_alive(path):
+    pid = int(os.path.basename(path).split("-")[2])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _frame_from_block(path, index, chunk, height, width):
+    """The training process's side of _PooledImage: frame `index` of the block at `path`, copied
+    into a tensor of this process, the frame's flag cleared; [3, H, W] like the worker's view."""
+    global _mapped_count
+    arrays = _MAPPED.get(path)
+    if arrays is None:
+        for gone in [p for p in _MAPPED if not _worker_alive(p)]:
+            del _MAPPED[gone]
+        block = _map_block(path, _FLAGS_BYTES + chunk * height * width * 3, create=False)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        arrays = _MAPPED[path] = _block_arrays(block, chunk, height, width)
+        _mapped_count += 1
+    flags, frames = arrays
+    image = torch.empty((height, width, 3), dtype=torch.uint8)
+    image.numpy()[...] = frames[index]
+    flags[index] = 0
+    return image.permute(2, 0, 1)
+
+
+class _PooledImage(torch.Tensor):
+    """A worker's [3, H, W] view of a frame in its _FramePool; pickled as where it lies, and made
+    a tensor of the training process's own by _frame_from_block. Operations on it give plain
+    tensors, which DataLoader hands over as usual."""
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    def __reduce_ex__(self, protocol):
+        pool, block = self._cardsynth_block
+        pool.handed_over = True
+        return (_frame_from_block, block)
+
+
 # A target tensor up to this size travels from a worker inside the message itself; a larger one
 # (a mask stack) in shared memory, as DataLoader hands over every tensor.
 _BY_VALUE_BYTES = 1 << 16
@@ -317,17 +468,25 @@ class CardsynthStream(torch.utils.data.IterableDataset):
         todo = self.indices(worker, workers)
         # Large enough that the threads rarely wait for the last image of a call.
         chunk = self.chunk or max(8, 4 * gen.threads)
+        pool = _pool(chunk, gen.height, gen.width) if info is not None else None
         while True:
             batch = list(itertools.islice(todo, chunk))
             if not batch:
                 return
-            images = _frames(len(batch), gen.height, gen.width, info is not None)
+            pooled = pool.take(len(batch)) if pool is not None else None
+            if pooled is not None:
+                images = torch.from_numpy(pooled[1])
+            else:
+                images = _frames(len(batch), gen.height, gen.width, info is not None)
             _, labels = gen.render_batch(batch, out=images.numpy())
             masks = labels.pop("masks", None)
             for k, i in enumerate(batch):
                 n = int(labels["count"][k])
                 row = {name: labels[name][k][:n] for name in LABELS_READ if name != "count"}
                 image = images[k].permute(2, 0, 1)
+                if pooled is not None:
+                    image = image.as_subclass(_PooledImage)
+                    image._cardsynth_block = (pool, (pooled[0], k, chunk, gen.height, gen.width))
                 target = detection_target(i, row, None if masks is None else masks[k])
                 if self.transform is not None:
                     image, target = self.transform(image, target)

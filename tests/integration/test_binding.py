@@ -256,6 +256,59 @@ def test_two_workers_make_each_index_once_as_one_process_does():
               f"image {int(t['image_id'])}: one process and two workers differ")
 
 
+def frame_blocks():
+    """The shared-memory frame blocks that exist now (cardsynth.torch's _FramePool)."""
+    return sorted(n for n in os.listdir("/dev/shm") if n.startswith("cardsynth-frames-"))
+
+
+def test_frames_held_by_training_stay_as_rendered_while_blocks_are_reused():
+    # Workers draw into a few shared blocks again and again; every frame the training loop
+    # holds must stay what was rendered, however many times its block has been reused since.
+    before, mapped = frame_blocks(), cardsynth.torch._mapped_count
+    start, length, chunk = 40, 72, 2
+    stream = CardsynthStream(RANDOM, start=start, length=length, threads=1, chunk=chunk)
+    loader = torch.utils.data.DataLoader(stream, batch_size=2, num_workers=2,
+                                         collate_fn=collate_fn, timeout=120)
+    items = []
+    for images, targets in loader:
+        items += zip(images, targets)
+    # Without reuse each worker would fill its 8 blocks (36 chunks here) and then make fresh
+    # frames; with it, a worker is a few chunks ahead of the training loop at most.
+    blocks = cardsynth.torch._mapped_count - mapped
+    check(0 < blocks <= 12, f"{blocks} frame blocks for {length // chunk} chunks: the workers "
+          f"did not reuse them")
+    print(f"  {blocks} frame blocks for {length // chunk} chunks")
+    gen = cardsynth.Generator(RANDOM, threads=2)
+    ids = [int(t["image_id"]) for _, t in items]
+    check(sorted(ids) == list(range(start, start + length)), f"made {sorted(ids)}")
+    images, _ = gen.render_batch(ids)
+    for k, (image, _) in enumerate(items):
+        check(type(image) is torch.Tensor, f"image {ids[k]} arrived as {type(image).__name__}")
+        check(np.array_equal(image.permute(1, 2, 0).numpy(), images[k]),
+              f"image {ids[k]} changed after it reached the training loop")
+    del loader
+    gc.collect()
+    check(frame_blocks() == before, f"blocks left behind: {set(frame_blocks()) - set(before)}")
+
+
+def test_a_transform_making_new_tensors_gets_fresh_frames_and_leaves_no_blocks():
+    # The frames reach the training process as new tensors, never as pooled ones: the workers
+    # must notice that their blocks are never given back and go on with fresh frames.
+    before = frame_blocks()
+    start, length = 200, 48
+    stream = CardsynthStream(RANDOM, start=start, length=length, threads=1, chunk=2,
+                             transform=lambda image, target: (image.flip(0), target))
+    items = stream_items(stream, workers=2, batch_size=2)
+    ids = [int(t["image_id"]) for _, t in items]
+    check(sorted(ids) == list(range(start, start + length)), f"made {sorted(ids)}")
+    images, _ = cardsynth.Generator(RANDOM, threads=2).render_batch(ids)
+    for k, (image, _) in enumerate(items):
+        check(np.array_equal(image.flip(0).permute(1, 2, 0).numpy(), images[k]),
+              f"image {ids[k]} differs from a one-process render")
+    gc.collect()
+    check(frame_blocks() == before, f"blocks left behind: {set(frame_blocks()) - set(before)}")
+
+
 def test_masks_cross_from_two_workers():
     # A mask stack is too large to travel in the message: it crosses in shared memory, the
     # small target tensors beside it as arrays; both arrive as one process makes them.
@@ -309,6 +362,8 @@ if __name__ == "__main__":
         test_bad_keys_and_values_raise_value_error_naming_them,
         test_a_generator_used_across_fork_raises_in_the_child,
         test_two_workers_make_each_index_once_as_one_process_does,
+        test_frames_held_by_training_stay_as_rendered_while_blocks_are_reused,
+        test_a_transform_making_new_tensors_gets_fresh_frames_and_leaves_no_blocks,
         test_masks_cross_from_two_workers,
         test_one_training_step_of_a_torchvision_detector_on_a_streamed_batch,
     ])
