@@ -15,15 +15,43 @@
 
 namespace cardsynth {
 
+// The exceptions of one loop, by index: after an exception at index k, indices above k not yet
+// started are skipped; every index below the lowest failing one still runs, so the exception
+// rethrown, that of the lowest index, does not depend on timing.
+class LoopErrors {
+  public:
+    explicit LoopErrors(int n) : errors_(static_cast<size_t>(std::max(n, 0))), first_(n) {}
+    bool skip(int i) const { return i > first_.load(std::memory_order_relaxed); }
+    // Runs body(i), keeping what it throws.
+    template <typename Body>
+    void run(int i, Body&& body) {
+        if (skip(i)) return;
+        try {
+            body(i);
+        } catch (...) {
+            errors_[static_cast<size_t>(i)] = std::current_exception();
+            int first = first_.load();
+            while (i < first && !first_.compare_exchange_weak(first, i)) {
+            }
+        }
+    }
+    // Once the loop is over, on the calling thread.
+    void rethrow_first() const {
+        for (const std::exception_ptr& error : errors_)
+            if (error) std::rethrow_exception(error);
+    }
+
+  private:
+    std::vector<std::exception_ptr> errors_;
+    std::atomic<int> first_;
+};
+
 // Calls body(i) for i in [0, n) on up to `threads` OpenMP threads (below 1: OpenMP's default,
-// as set by omp_set_num_threads or OMP_NUM_THREADS), one index at a time (schedule(dynamic, 1)).
-// After an exception at index k, indices above k not yet started are skipped; every index below
-// the lowest failing one still runs, so the exception rethrown, that of the lowest index, does
-// not depend on timing.
+// as set by omp_set_num_threads or OMP_NUM_THREADS), one index at a time (schedule(dynamic, 1)),
+// with LoopErrors' rules for exceptions.
 template <typename Body>
 void parallel_for(int n, int threads, Body&& body) {
-    std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(n, 0)));
-    std::atomic<int> first_failed{n};
+    LoopErrors errors(n);
 #ifdef _OPENMP
     const int team = threads > 0 ? threads : omp_get_max_threads();
 #else
@@ -31,20 +59,9 @@ void parallel_for(int n, int threads, Body&& body) {
     (void)threads;
 #endif
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-    for (int i = 0; i < n; ++i) {
-        if (i > first_failed.load(std::memory_order_relaxed)) continue;
-        try {
-            body(i);
-        } catch (...) {
-            errors[static_cast<size_t>(i)] = std::current_exception();
-            int first = first_failed.load();
-            while (i < first && !first_failed.compare_exchange_weak(first, i)) {
-            }
-        }
-    }
+    for (int i = 0; i < n; ++i) errors.run(i, body);
     (void)team;
-    for (const std::exception_ptr& error : errors)
-        if (error) std::rethrow_exception(error);
+    errors.rethrow_first();
 }
 
 }  // namespace cardsynth

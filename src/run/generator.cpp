@@ -11,7 +11,6 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "base/parallel.h"
 #include "encode/encode.h"
 #include "render/labels.h"
 #include "scene/scene.h"
@@ -93,13 +92,15 @@ Generator::Generator(const Config& config, const GeneratorOptions& options)
 }
 
 Generator::~Generator() {
-    if (getpid() != owner_) (void)worker_.release();
+    // A forked child has none of the parent's threads to signal or join.
+    if (getpid() != owner_) (void)worker_.release(), (void)team_.release();
 }
 
 // On the worker thread, so that the OpenMP team of the loading loops is the one rendering uses.
 void Generator::load(const GeneratorOptions& options) {
     threads_ = generator_threads(config_, options);
     omp_set_num_threads(threads_);
+    team_ = std::make_unique<ThreadTeam>(threads_);
     // As in `generate`: OpenCV's own pool would only add threads on the same cores.
     cv::setNumThreads(1);
     catalog_ = Catalog::load(config_.cards);
@@ -149,12 +150,12 @@ void Generator::render_per_thread(const std::vector<int64_t>& indices, uint8_t* 
                                   const std::vector<uint8_t*>& labels, uint8_t* masks) {
     const int H = config_.frame.height, W = config_.frame.width;
     std::vector<StageTimes> times(static_cast<size_t>(threads_));
-    parallel_for(static_cast<int>(indices.size()), threads_, [&](int k) {
+    team_->for_each(static_cast<int>(indices.size()), [&](int k, int member) {
         static thread_local cv::Mat own_ids;  // the id buffer when the caller keeps no masks
         uint8_t* rgb = pixels + k * frame_bytes();
         uint8_t* ids = masks ? masks + k * mask_bytes() : nullptr;
         Frame frame{cv::Mat(H, W, CV_8UC3, rgb), ids ? cv::Mat(H, W, CV_8UC1, ids) : own_ids};
-        StageTimes& t = times[static_cast<size_t>(omp_get_thread_num())];
+        StageTimes& t = times[static_cast<size_t>(member)];
         const ImageLabels image = make_one_image(config_, catalog_, backgrounds_, *renderer_,
                                                  indices[static_cast<size_t>(k)], frame, t);
         const double t0 = thread_cpu();
@@ -174,16 +175,16 @@ void Generator::render_batched(const std::vector<int64_t>& indices, uint8_t* pix
     std::vector<SceneSpec> scenes(indices.size());
     std::vector<Frame> frames;
     double t0 = process_cpu();
-    parallel_for(n, threads_, [&](int k) {
+    team_->for_each(n, [&](int k, int) {
         scenes[k] = compose(config_, catalog_, backgrounds_, indices[static_cast<size_t>(k)]);
     });
     times_.sample += process_cpu() - t0;
     t0 = process_cpu();
     renderer_->render(scenes, frames);
-    parallel_for(n, threads_, [&](int k) { camera_jpeg(scenes[k], frames[k]); });
+    team_->for_each(n, [&](int k, int) { camera_jpeg(scenes[k], frames[k]); });
     times_.render += process_cpu() - t0;
     t0 = process_cpu();
-    parallel_for(n, threads_, [&](int k) {
+    team_->for_each(n, [&](int k, int) {
         store(compute_labels(scenes[k], frames[k].ids), static_cast<size_t>(k), labels);
         copy_out(frames[k], pixels + k * frame_bytes(), masks ? masks + k * mask_bytes() : nullptr);
     });

@@ -23,6 +23,7 @@
 #include "render/labels.h"
 #include "render/render.h"
 #include "run/stage_times.h"
+#include "run/thread_team.h"
 #include "run/worker_thread.h"
 #include "scene/background.h"
 
@@ -107,6 +108,7 @@ class Generator {
     // Last, so that it ends (joined) before the rest is destroyed. A copy of the generator in a
     // forked child has no such thread to join: it leaks it instead.
     std::unique_ptr<WorkerThread> worker_;
+    std::unique_ptr<ThreadTeam> team_;  // the render threads; the worker thread is member 0
 };
 
 }  // namespace cardsynth
