@@ -335,7 +335,8 @@ def _block_arrays(block, chunk, height, width):
 
 # The blocks the training process has mapped, by name. Each name is removed as soon as it is
 # mapped here (the two mappings keep the memory; a killed worker leaves nothing behind), and a
-# mapping is dropped once its worker has ended, as the next block arrives.
+# mapping is dropped once its worker has ended, as the next block arrives: the last workers'
+# blocks (a few per worker, 22 MB each for 8 frames of 1280x720) stay mapped until then.
 _MAPPED = {}
 _mapped_count = 0  # blocks mapped by this process so far
 
