@@ -556,11 +556,13 @@ Dataset File::open_dataset(const std::string& name) const {
     // cardsynth never writes shared object-header messages, and libhdf5 1.10 follows a null
     // block while decoding some damaged ones, so a header that has any is refused unread.
     H5O_info_t info;
-    check_status(H5Oget_info_by_name2(id_.get(), name.c_str(), &info, H5O_INFO_HDR, H5P_DEFAULT),
+    check_status(H5Oget_info_by_name2(id_.get(), name.c_str(), &info, H5O_INFO_BASIC | H5O_INFO_HDR,
+                                      H5P_DEFAULT),
                  "cannot read the header of dataset " + in(name, path_));
     if (info.hdr.mesg.shared != 0)
         throw DatasetError("dataset " + in(name, path_) +
                            " has shared header messages, which cardsynth never writes");
+    if (layout_) require_nonzero_chunks(path_, *layout_, info.addr, name);
     Handle id(check(H5Dopen2(id_.get(), name.c_str(), H5P_DEFAULT),
                     "cannot open dataset " + in(name, path_)));
     Dataset d(std::move(id), name, path_);

@@ -17,7 +17,7 @@
 #include <hdf5.h>
 #include <mpi.h>
 
-#include "dataset/heap_check.h"
+#include "dataset/header_check.h"
 
 namespace cardsynth::h5 {
 

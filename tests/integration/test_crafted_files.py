@@ -168,6 +168,48 @@ def test_name_heap_free_list_loop():
     refused(tmp, path, ["group '/'", "name heap", "loops"], ALL)
 
 
+def layout_message(f, header):
+    """The file offset and size of the data layout message of the version 1 object header at
+    `header` (its first chunk), read from the open file `f`."""
+    f.seek(header)
+    prefix = f.read(16)
+    check(prefix[0] == 1, f"not a version 1 object header at {header}")
+    at, end = header + 16, header + 16 + int.from_bytes(prefix[8:12], "little")
+    while at + 8 <= end:
+        f.seek(at)
+        m = f.read(8)
+        kind, size = int.from_bytes(m[0:2], "little"), int.from_bytes(m[2:4], "little")
+        if kind == 8:
+            return at + 8, size
+        at += 8 + size
+    check(False, f"no layout message in the header at {header}")
+
+
+def test_chunk_of_zero_size():
+    """/cards/name's contiguous layout becomes a chunked one, in the layout message's version 1,
+    whose chunk has a dimension of 0; libhdf5 1.10 checks that only in version 3 and divides by
+    it while opening the dataset (SIGFPE), so every command must refuse the file before the
+    library opens it."""
+    tmp = cslib.scratch("zero-chunk")
+    path = os.path.join(tmp, "zero-chunk.h5")
+    shutil.copyfile(base("png"), path)
+    with h5py.File(path, "r") as h:
+        header = h5py.h5o.get_info(h["cards/name"].id).addr
+    with open(path, "r+b") as f:
+        at, size = layout_message(f, header)
+        f.seek(at)
+        old = f.read(size)
+        check(old[0] == 3 and old[1] == 1, f"not a version 3 contiguous layout: {old[:2]}")
+        # version 1, 2 dimensions (the row, then the element), chunked, 5 reserved bytes, the
+        # old address, chunk dimensions 0 and 1
+        new = (bytes([1, 2, 2, 0, 0, 0, 0, 0]) + old[2:10] + (0).to_bytes(4, "little") +
+               (1).to_bytes(4, "little"))
+        check(len(new) <= size, "the chunked layout does not fit the message")
+        f.seek(at)
+        f.write(new)
+    refused(tmp, path, ["/cards/name", "chunks with a dimension of 0"], ALL)
+
+
 def test_base_files_are_valid():
     for storage in ("png", "raw"):
         tmp = cslib.scratch("valid-" + storage)
@@ -181,5 +223,5 @@ def test_base_files_are_valid():
 
 if __name__ == "__main__":
     cslib.run_tests([test_base_files_are_valid, test_preview_start_within_num_images,
-                     test_name_heap_free_list_loop] +
+                     test_name_heap_free_list_loop, test_chunk_of_zero_size] +
                     [make_case(name) for name in CASES])

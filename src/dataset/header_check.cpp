@@ -1,4 +1,4 @@
-#include "dataset/heap_check.h"
+#include "dataset/header_check.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 namespace cardsynth::h5 {
 namespace {
 
+constexpr uint16_t kLayout = 0x08;
 constexpr uint16_t kContinuation = 0x10;
 constexpr uint16_t kSymbolTable = 0x11;
 constexpr uint64_t kFreeNull = 1;  // H5HL_FREE_NULL: the end of the free list
@@ -66,6 +67,7 @@ struct HeaderWalk {
     const FileLayout& layout;
     std::vector<Chunk> chunks;
     uint64_t heap = 0;  // the symbol table message's local heap address, 0 when none
+    std::vector<uint8_t> layout_message;  // the data layout message, empty when none
 
     // The messages of one chunk: type, size, data; version 1 or 2 message headers.
     void messages(const std::vector<uint8_t>& b, size_t at, size_t end, int version,
@@ -79,6 +81,9 @@ struct HeaderWalk {
             const int O = layout.offset_bytes, L = layout.length_bytes;
             if (type == kSymbolTable && size >= static_cast<size_t>(2 * O))
                 heap = decode(&b[data + O], O);
+            if (type == kLayout)
+                layout_message.assign(b.begin() + static_cast<std::ptrdiff_t>(data),
+                                      b.begin() + static_cast<std::ptrdiff_t>(data + size));
             if (type == kContinuation && size >= static_cast<size_t>(O + L))
                 chunks.push_back({decode(&b[data], O), decode(&b[data + O], L)});
             at = data + size;
@@ -86,12 +91,11 @@ struct HeaderWalk {
     }
 };
 
-// The local heap address of the old-style group whose object header is at `header`; 0 for any
-// other object or a header that cannot be read.
-uint64_t symbol_table_heap(const Bytes& file, const FileLayout& layout, uint64_t header) {
-    HeaderWalk walk{layout, {}, 0};
+// The messages of interest of the object header at `header` (none when it cannot be read).
+HeaderWalk read_header(const Bytes& file, const FileLayout& layout, uint64_t header) {
+    HeaderWalk walk{layout, {}, 0, {}};
     std::vector<uint8_t> b = file.read(header, 16);
-    if (b.size() < 16) return 0;
+    if (b.size() < 16) return walk;
     int version = 0;
     bool creation_order = false;
     if (b[0] == 1) {  // version 1: a 16-byte prefix, then chunk 0
@@ -104,10 +108,10 @@ uint64_t symbol_table_heap(const Bytes& file, const FileLayout& layout, uint64_t
         size_t at = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
         const int width = 1 << (flags & 0x03);
         b = file.read(header, at + static_cast<size_t>(width));
-        if (b.empty()) return 0;
+        if (b.empty()) return walk;
         walk.chunks.push_back({header + at + width, decode(&b[at], width)});
     } else {
-        return 0;
+        return walk;
     }
     for (size_t c = 0; c < walk.chunks.size() && c < kMaxChunks; ++c) {
         const Chunk chunk = walk.chunks[c];
@@ -120,7 +124,26 @@ uint64_t symbol_table_heap(const Bytes& file, const FileLayout& layout, uint64_t
         if (bytes.size() < skip + tail) continue;
         walk.messages(bytes, skip, bytes.size() - tail, version, creation_order);
     }
-    return walk.heap;
+    return walk;
+}
+
+// The chunk dimensions a data layout message declares (versions 1 to 4; the last of versions 1
+// to 3 is the element size); empty for a layout that is not chunked or cannot be read.
+std::vector<uint64_t> chunk_dims(const std::vector<uint8_t>& m, int offset_bytes) {
+    if (m.size() < 5) return {};
+    size_t at = 0, width = 4, rank = 0;
+    if ((m[0] == 1 || m[0] == 2) && m.size() >= 8 && m[2] == 2) {
+        rank = m[1], at = 8 + static_cast<size_t>(offset_bytes);
+    } else if (m[0] == 3 && m[1] == 2) {
+        rank = m[2], at = 3 + static_cast<size_t>(offset_bytes);
+    } else if (m[0] == 4 && m[1] == 2) {
+        rank = m[3], width = m[4], at = 5;
+        if (width < 1 || width > 8) return {};
+    }
+    std::vector<uint64_t> dims;
+    for (size_t d = 0; d < rank && at + width <= m.size(); ++d, at += width)
+        dims.push_back(decode(&m[at], static_cast<int>(width)));
+    return dims;
 }
 
 }  // namespace
@@ -128,7 +151,7 @@ uint64_t symbol_table_heap(const Bytes& file, const FileLayout& layout, uint64_t
 void require_finite_heap(const std::string& path, const FileLayout& layout, uint64_t header,
                          const std::string& group) {
     const Bytes file(path, layout);
-    const uint64_t heap = symbol_table_heap(file, layout, header);
+    const uint64_t heap = read_header(file, layout, header).heap;
     if (heap == 0) return;
     const int O = layout.offset_bytes, L = layout.length_bytes;
     const std::vector<uint8_t> prefix = file.read(heap, 8 + 2 * L + O);
@@ -153,6 +176,16 @@ void require_finite_heap(const std::string& path, const FileLayout& layout, uint
         if (fast == slow) throw DatasetError(bad + " (its free list loops)");
         if (length == power) slow = fast, power *= 2, length = 0;
     }
+}
+
+void require_nonzero_chunks(const std::string& path, const FileLayout& layout, uint64_t header,
+                            const std::string& dataset) {
+    const Bytes file(path, layout);
+    const HeaderWalk walk = read_header(file, layout, header);
+    for (uint64_t d : chunk_dims(walk.layout_message, layout.offset_bytes))
+        if (d == 0)
+            throw DatasetError("dataset '" + dataset + "' in '" + path +
+                               "' declares chunks with a dimension of 0");
 }
 
 }  // namespace cardsynth::h5

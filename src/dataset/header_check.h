@@ -1,0 +1,34 @@
+// Guards in front of libhdf5 1.10's reading of object headers, for structures the library
+// trusts. An old-style group (every group cardsynth writes: the default file format) keeps its
+// link names in a local heap, and the library follows the heap's list of free blocks without
+// noticing a cycle: a crafted file whose list loops makes it allocate without end before any call
+// returns. A chunked dataset whose layout declares a chunk dimension of 0 makes the library divide
+// by zero while it opens the dataset. Nothing above the library sees either happen, so both are
+// read here, from the file's bytes, before the library does.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cardsynth::h5 {
+
+// Where the file's addresses start and how wide its offsets and lengths are (the superblock's).
+struct FileLayout {
+    uint64_t base = 0;
+    int offset_bytes = 8;
+    int length_bytes = 8;
+};
+
+// Throws DatasetError naming `group` and `path` when the object whose header starts at `header`
+// is an old-style group whose local heap's free list loops or runs past the heap. Anything it
+// cannot read (a header or heap that is not where it should be) it leaves to the library, which
+// refuses those cleanly.
+void require_finite_heap(const std::string& path, const FileLayout& layout, uint64_t header,
+                         const std::string& group);
+
+// Throws DatasetError naming `dataset` and `path` when the layout message of the object whose
+// header starts at `header` declares chunks with a dimension of 0.
+void require_nonzero_chunks(const std::string& path, const FileLayout& layout, uint64_t header,
+                            const std::string& dataset);
+
+}  // namespace cardsynth::h5
