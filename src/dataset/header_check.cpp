@@ -154,19 +154,21 @@ void require_finite_heap(const std::string& path, const FileLayout& layout, uint
     const uint64_t heap = read_header(file, layout, header).heap;
     if (heap == 0) return;
     const int O = layout.offset_bytes, L = layout.length_bytes;
-    const std::vector<uint8_t> prefix = file.read(heap, 8 + 2 * L + O);
-    if (prefix.empty() || std::memcmp(prefix.data(), "HEAP", 4) != 0) return;
-    const uint64_t size = decode(&prefix[8], L);
-    // What the file holds of the data segment; the library reads zeros past its end.
-    const std::vector<uint8_t> data = file.read_up_to(decode(&prefix[8 + 2 * L], O), size);
     const std::string bad = "group '" + group + "' in '" + path + "' has a damaged name heap";
+    // A valid file holds every heap whole; the library reads a misplaced one through a null
+    // buffer.
+    const std::vector<uint8_t> prefix = file.read(heap, 8 + 2 * L + O);
+    if (prefix.empty() || std::memcmp(prefix.data(), "HEAP", 4) != 0 || prefix[4] != 0)
+        throw DatasetError(bad + " (it is not where the group's header says)");
+    const uint64_t size = decode(&prefix[8], L);
+    const std::vector<uint8_t> data = file.read_up_to(decode(&prefix[8 + 2 * L], O), size);
+    if (data.size() != size) throw DatasetError(bad + " (it runs past the end of the file)");
     // The offset of the free block after the one at `block`; kFreeNull once the library would
     // stop, by reaching the end or by refusing the list itself.
     const auto next = [&](uint64_t block) -> uint64_t {
         if (block == kFreeNull || block >= size) return kFreeNull;
         if (block + 2 * static_cast<uint64_t>(L) > size)
             throw DatasetError(bad + " (its free list runs past its end)");
-        if (block + L > data.size()) return kFreeNull;  // zeros: refused by the library
         const uint64_t after = decode(&data[block], L);
         return after == 0 ? kFreeNull : after;
     };
