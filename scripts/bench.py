@@ -282,32 +282,36 @@ def load_binding(build):
     return package
 
 
-def batch_rate(package, inp, n, threads, batch=32):
+def batch_rate(package, inp, n, threads, batch=32, skip=0):
     """render_batch over images 0..n-1 of W1 with a fresh Generator (cold texture cache, as a
     run starts), `batch` images a call into one reused array (as the CLI reuses its round
-    buffers): wall images/s, process CPU ms per image (everything: Python, the OpenMP threads
-    waiting at the end of each call), and the generator's own stage CPU ms (sample + render +
-    labels, the CLI's accounting)."""
+    buffers): wall images/s, process CPU ms per image (everything: Python, the generator's
+    threads waiting at the end of each call), and the generator's own stage CPU ms (sample +
+    render + labels, the CLI's accounting). The rates count images skip..n-1 only (`skip` a
+    multiple of `batch`), the first `skip` warming the texture cache; the stages count all."""
     import numpy as np
     gen = package.Generator(os.path.join(ROOT, "configs", "w1.yaml"), threads=threads,
                             **w1_overrides(inp))
     out = np.empty((batch, gen.height, gen.width, 3), np.uint8)
-    wall, cpu = time.perf_counter(), time.process_time()
     for b in range(0, n, batch):
+        if b == skip:
+            wall, cpu = time.perf_counter(), time.process_time()
         m = min(n, b + batch) - b
         gen.render_batch(range(b, b + m), out=out[:m])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     st = gen.stage_seconds()
+    n -= skip
     return {"rate": n / wall, "cpu_ms": 1000 * cpu / n,
             "stage_ms": 1000 * (st["sample"] + st["render"] + st["labels"]) / st["images"]}
 
 
-def stream_rate(package, inp, n, workers, batch=8):
+def stream_rate(package, inp, n, workers, batch=8, skip=0):
     """A DataLoader with `workers` workers over CardsynthStream (threads auto: the cores shared
     among the workers; 0 workers: this process renders on all of them), targets and the hand-over
-    to this process included: wall images/s from the first batch to the last, and CPU ms per
-    image of this process and the workers together, less each generator's start-up (a
-    Generator's construction, measured here)."""
+    to this process included: wall images/s from the first batch to the last (from the batch
+    that completes the first `skip` images, when given: each process has warmed its texture cache
+    by then), and CPU ms per image of this process and the workers together, over all n images,
+    less each generator's start-up (a Generator's construction, measured here)."""
     import resource
 
     import torch
@@ -325,42 +329,18 @@ def stream_rate(package, inp, n, workers, batch=8):
     cpu = cpu_now()
     loader = torch.utils.data.DataLoader(stream, batch_size=batch, num_workers=workers,
                                          collate_fn=collate_fn)
-    count, start = 0, None
+    seen, count, start = 0, 0, None
     for images, _ in loader:
         if start is None:
-            start = time.perf_counter()
+            seen += len(images)
+            if seen >= skip:
+                start = time.perf_counter()
         else:
             count += len(images)
     wall = time.perf_counter() - start
     del loader  # joins the workers, whose CPU time then counts as the children's
     return {"rate": count / wall,
             "cpu_ms": 1000 * (cpu_now() - cpu - max(workers, 1) * startup) / n}
-
-
-def steady_rates(package, inp, n, skip, threads=2, workers=2):
-    """Wall images/s over images skip..n-1 only, after each process has warmed its texture cache
-    on the first `skip` (an endless stream's state): render_batch, 32 a call, and a `workers`
-    DataLoader stream, each with a fresh Generator."""
-    import numpy as np
-    import torch
-    from cardsynth.torch import CardsynthStream, collate_fn
-    config = os.path.join(ROOT, "configs", "w1.yaml")
-    gen = package.Generator(config, threads=threads, **w1_overrides(inp))
-    out = np.empty((32, gen.height, gen.width, 3), np.uint8)
-    for b in range(0, n, 32):
-        if b == skip:
-            start = time.perf_counter()
-        gen.render_batch(range(b, min(n, b + 32)), out=out[:min(n, b + 32) - b])
-    batch = (n - skip) / (time.perf_counter() - start)
-    del gen
-    stream = CardsynthStream(config, length=n, **w1_overrides(inp))
-    count = 0
-    for images, _ in torch.utils.data.DataLoader(stream, batch_size=8, num_workers=workers,
-                                                 collate_fn=collate_fn):
-        count += len(images)
-        if count == skip:
-            start = time.perf_counter()
-    return batch, (n - skip) / (time.perf_counter() - start)
 
 
 def binding_rates(inp, n, build, repeats, threads=2):
@@ -425,7 +405,10 @@ def binding_rates(inp, n, build, repeats, threads=2):
         f"binding, DataLoader with 0 workers over CardsynthStream (the training process renders "
         f"on {threads} threads): {rate(l_ms):.1f} images/s ({l_ms:.2f} CPU ms), "
         f"{ratios(local)}; {l_wall:.1f} images/s wall"]
-    steady = [steady_rates(package, inp, 3 * 1024, 1024, threads) for _ in range(2)]
+    # Warm: images 1024-3071 only, after each process has warmed its texture cache on the first
+    # 1024 (an endless stream's state).
+    steady = [(batch_rate(package, inp, 3 * 1024, threads, skip=1024)["rate"],
+               stream_rate(package, inp, 3 * 1024, 2, skip=1024)["rate"]) for _ in range(2)]
     lines.append(
         f"binding, warm (images 1024-3071, after each process warmed its texture cache on the "
         f"first 1024), twice: render_batch 32 a call "

@@ -55,7 +55,10 @@ continues with new images by a new `start`:
 """
 
 import itertools
+import mmap
+import multiprocessing.util
 import os
+import platform
 
 import h5py
 import numpy as np
@@ -251,8 +254,6 @@ class _FramePool:
     """A worker's reusable blocks of frames (see above)."""
 
     def __init__(self, chunk, height, width):
-        import multiprocessing.util
-        import platform
         self.chunk, self.height, self.width = chunk, height, width
         self.bytes = _FLAGS_BYTES + chunk * height * width * 3
         self.blocks = []  # (path, mmap, flags array, frames array)
@@ -317,7 +318,6 @@ def _pool(chunk, height, width):
 
 
 def _map_block(path, size, create):
-    import mmap
     fd = os.open(path, os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0), 0o600)
     try:
         if create:

@@ -495,12 +495,11 @@ bool File::guard_parents(const std::string& name) const {
 }
 
 void File::guard_group(const std::string& group) const {
-    if (!layout_) return;
+    if (!layout_ || !guarded_.insert(group).second) return;
     H5O_info_t info;
     if (H5Oget_info_by_name2(id_.get(), group.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
         return;  // the lookup that follows reports it
-    if (info.type != H5O_TYPE_GROUP || !guarded_.insert(info.addr).second) return;
-    require_finite_heap(path_, *layout_, info.addr, group);
+    if (info.type == H5O_TYPE_GROUP) require_finite_heap(path_, *layout_, info.addr, group);
 }
 
 void File::create_group(const std::string& name) {

@@ -230,8 +230,8 @@ class File {
   private:
     void write_attribute_raw(const std::string& name, hid_t type, const void* value);
     void read_attribute_raw(const std::string& name, hid_t mem_type, void* value) const;
-    // Files opened from disk: their groups' name heaps are checked (dataset/heap_check.h) before
-    // the library looks a name up in them.
+    // Files opened from disk: their groups' name heaps are checked (dataset/header_check.h)
+    // before the library looks a name up in them, once per group.
     void read_layout();
     bool guard_parents(const std::string& name) const;
     void guard_group(const std::string& group) const;
@@ -239,8 +239,8 @@ class File {
     std::unique_ptr<MpiIoPath> mpi_io_path_;  // outlives id_: MPI-IO may use the name until close
     Handle id_;
     std::string path_;
-    std::optional<FileLayout> layout_;  // set when the file came from disk
-    mutable std::set<haddr_t> guarded_;
+    std::optional<FileLayout> layout_;       // set when the file came from disk
+    mutable std::set<std::string> guarded_;  // the groups checked so far
 };
 
 }  // namespace cardsynth::h5

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -41,11 +40,6 @@ class Bytes {
             ::pread(fd_, out.data(), out.size(), static_cast<off_t>(base_ + address));
         if (got != static_cast<ssize_t>(out.size())) out.clear();
         return out;
-    }
-    // The bytes from `address` on, at most `size` of them (fewer at the end of the file).
-    std::vector<uint8_t> read_up_to(uint64_t address, uint64_t size) const {
-        if (address >= end_ || base_ >= end_ - address) return {};
-        return read(address, std::min(size, end_ - base_ - address));
     }
 
   private:
@@ -161,7 +155,7 @@ void require_finite_heap(const std::string& path, const FileLayout& layout, uint
     if (prefix.empty() || std::memcmp(prefix.data(), "HEAP", 4) != 0 || prefix[4] != 0)
         throw DatasetError(bad + " (it is not where the group's header says)");
     const uint64_t size = decode(&prefix[8], L);
-    const std::vector<uint8_t> data = file.read_up_to(decode(&prefix[8 + 2 * L], O), size);
+    const std::vector<uint8_t> data = file.read(decode(&prefix[8 + 2 * L], O), size);
     if (data.size() != size) throw DatasetError(bad + " (it runs past the end of the file)");
     // The offset of the free block after the one at `block`; kFreeNull once the library would
     // stop, by reaching the end or by refusing the list itself.

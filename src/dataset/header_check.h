@@ -20,9 +20,9 @@ struct FileLayout {
 };
 
 // Throws DatasetError naming `group` and `path` when the object whose header starts at `header`
-// is an old-style group whose local heap's free list loops or runs past the heap. Anything it
-// cannot read (a header or heap that is not where it should be) it leaves to the library, which
-// refuses those cleanly.
+// is an old-style group whose local heap is not whole where the header says, or whose free list
+// loops or runs past the heap. A header it cannot read it leaves to the library, which refuses
+// it cleanly.
 void require_finite_heap(const std::string& path, const FileLayout& layout, uint64_t header,
                          const std::string& group);
 

@@ -104,11 +104,11 @@ class Generator {
     StageTimes times_;
     int64_t made_ = 0;
     pid_t owner_;
-    std::mutex busy_;  // one render() at a time
+    std::mutex busy_;                   // one render() at a time
+    std::unique_ptr<ThreadTeam> team_;  // the render threads; the worker thread is member 0
     // Last, so that it ends (joined) before the rest is destroyed. A copy of the generator in a
     // forked child has no such thread to join: it leaks it instead.
     std::unique_ptr<WorkerThread> worker_;
-    std::unique_ptr<ThreadTeam> team_;  // the render threads; the worker thread is member 0
 };
 
 }  // namespace cardsynth

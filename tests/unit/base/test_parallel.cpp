@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/parallel.h"
+#include "loop_cases.h"
 
 using namespace cardsynth;
 
@@ -40,14 +41,7 @@ TEST_CASE("parallel_for rethrows the exception of the lowest index") {
     // Index 3 is the slowest to fail, so the others have thrown first on most runs.
     for (int round = 0; round < 20; ++round) {
         try {
-            parallel_for(200, 4, [](int i) {
-                if (i == 3) {
-                    volatile double x = 0;
-                    for (int k = 0; k < 200000; ++k) x = x + k;
-                    throw InputError("index 3");
-                }
-                if (i % 10 == 9) throw std::runtime_error("index " + std::to_string(i));
-            });
+            parallel_for(200, 4, testing::fail_at_3_last);
             FAIL("nothing was thrown");
         } catch (const InputError& e) {
             REQUIRE(std::string(e.what()) == "index 3");

@@ -47,6 +47,14 @@ inline BlurCase random_blur_case(std::mt19937& rng, int min_size, int size_range
     return b;
 }
 
+// The scenes of images 0..n-1 of `config`.
+inline std::vector<SceneSpec> compose_images(const Config& config, const Catalog& catalog,
+                                             const Backgrounds& backgrounds, int n) {
+    std::vector<SceneSpec> scenes;
+    for (int i = 0; i < n; ++i) scenes.push_back(compose(config, catalog, backgrounds, i));
+    return scenes;
+}
+
 // `scenes` drawn by the CPU renderer on `threads` threads.
 inline std::vector<Frame> cpu_render(const Config& config, const Catalog& catalog,
                                      const Backgrounds& backgrounds,

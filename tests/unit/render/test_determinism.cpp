@@ -36,8 +36,7 @@ TEST_CASE("1 thread and 2 threads render the same bytes") {
     c.scene.effects = {0.3, 0.4, 0.3, 3.0};
     const Catalog catalog = Catalog::load(c.cards);
     const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
-    std::vector<SceneSpec> scenes;
-    for (int i = 0; i < 8; ++i) scenes.push_back(compose(c, catalog, bgs, i));
+    const std::vector<SceneSpec> scenes = testing::compose_images(c, catalog, bgs, 8);
     RenderInputs in;
     in.config = &c;
     in.catalog = &catalog;

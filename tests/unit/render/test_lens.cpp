@@ -57,8 +57,7 @@ TEST_CASE("labels follow the lens: corners and whole-card boxes match the bent m
     c.scene.camera.lens_distortion = {-0.2, -0.15};
     const Catalog catalog = Catalog::load(c.cards);
     const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
-    std::vector<SceneSpec> scenes;
-    for (int i = 0; i < 40; ++i) scenes.push_back(compose(c, catalog, bgs, i));
+    const std::vector<SceneSpec> scenes = testing::compose_images(c, catalog, bgs, 40);
     const std::vector<Frame> frames = testing::cpu_render(c, catalog, bgs, scenes, 2);
     int whole = 0, bowed = 0;
     for (size_t i = 0; i < scenes.size(); ++i) {
@@ -94,8 +93,7 @@ TEST_CASE("the lens renders the same bytes on 1 and 2 threads") {
     c.scene.camera.lens_distortion = {-0.2, -0.05};
     const Catalog catalog = Catalog::load(c.cards);
     const Backgrounds bgs = Backgrounds::load(c.backgrounds, c.frame);
-    std::vector<SceneSpec> scenes;
-    for (int i = 0; i < 6; ++i) scenes.push_back(compose(c, catalog, bgs, i));
+    const std::vector<SceneSpec> scenes = testing::compose_images(c, catalog, bgs, 6);
     const std::vector<Frame> one = testing::cpu_render(c, catalog, bgs, scenes, 1);
     const std::vector<Frame> two = testing::cpu_render(c, catalog, bgs, scenes, 2);
     for (size_t i = 0; i < scenes.size(); ++i) {

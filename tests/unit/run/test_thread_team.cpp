@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "../base/loop_cases.h"
 #include "base/error.h"
 #include "run/thread_team.h"
 
@@ -64,12 +65,7 @@ TEST_CASE("a thread team rethrows the exception of the lowest index with its typ
         try {
             team.for_each(200, [&](int i, int) {
                 ++visits[static_cast<size_t>(i)];
-                if (i == 3) {
-                    volatile double x = 0;
-                    for (int k = 0; k < 200000; ++k) x = x + k;
-                    throw InputError("index 3");
-                }
-                if (i % 10 == 9) throw std::runtime_error("index " + std::to_string(i));
+                testing::fail_at_3_last(i);
             });
             FAIL("nothing was thrown");
         } catch (const InputError& e) {
