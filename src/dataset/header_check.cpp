@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "base/error.h"
@@ -17,6 +19,7 @@ constexpr uint16_t kContinuation = 0x10;
 constexpr uint16_t kSymbolTable = 0x11;
 constexpr uint64_t kFreeNull = 1;  // H5HL_FREE_NULL: the end of the free list
 constexpr int kMaxChunks = 64;     // header chunks followed; more is a crafted loop
+constexpr char kSignature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
 
 // The file's bytes by HDF5 address.
 class Bytes {
@@ -182,6 +185,37 @@ void require_nonzero_chunks(const std::string& path, const FileLayout& layout, u
         if (d == 0)
             throw DatasetError("dataset '" + dataset + "' in '" + path +
                                "' declares chunks with a dimension of 0");
+}
+
+uint64_t stored_end_of_file(const std::string& path) {
+    const Bytes file(path, FileLayout{});
+    const std::vector<uint8_t> sb = file.read(0, 12 + 4 * 8 + 16);
+    if (sb.size() < 12 || std::memcmp(sb.data(), kSignature, sizeof kSignature) != 0) return 0;
+    // Where the widths and the addresses lie depends on the superblock's version.
+    const int version = sb[8];
+    if (version > 3) return 0;
+    const int O = version < 2 ? sb[13] : sb[9];
+    if (O != 2 && O != 4 && O != 8) return 0;
+    const size_t base_at = version == 0 ? 24 : version == 1 ? 28 : 12;
+    const size_t eof_at = base_at + 2 * static_cast<size_t>(O);
+    if (eof_at + O > sb.size()) return 0;
+    const uint64_t undefined = O == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * O)) - 1;
+    const uint64_t base = decode(&sb[base_at], O), eof = decode(&sb[eof_at], O);
+    if (base == undefined || eof == undefined || eof > UINT64_MAX - base) return 0;
+    return base + eof;
+}
+
+uint64_t extend_to_stored_end(const std::string& path) {
+    const uint64_t end = stored_end_of_file(path);
+    struct stat st {};
+    if (end == 0 || ::stat(path.c_str(), &st) != 0) return 0;
+    const auto length = static_cast<uint64_t>(st.st_size);
+    if (length >= end) return 0;
+    if (end > static_cast<uint64_t>(std::numeric_limits<off_t>::max()) ||
+        ::truncate(path.c_str(), static_cast<off_t>(end)) != 0)
+        throw DatasetError("cannot extend '" + path + "' to the " + std::to_string(end) +
+                           " bytes its superblock records: " + std::strerror(errno));
+    return length;
 }
 
 }  // namespace cardsynth::h5

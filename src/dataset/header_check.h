@@ -31,4 +31,15 @@ void require_finite_heap(const std::string& path, const FileLayout& layout, uint
 void require_nonzero_chunks(const std::string& path, const FileLayout& layout, uint64_t header,
                             const std::string& dataset);
 
+// The end of file that the superblock of the HDF5 file at `path` records (its base address plus
+// its end-of-file address), or 0 when there is no superblock at the start of the file to read.
+uint64_t stored_end_of_file(const std::string& path);
+
+// A writer that stops (a kill, a crash, a node lost) after a flush has written the superblock and
+// before the file has been extended to the end that superblock records leaves a file the library
+// refuses as truncated, though every byte it refers to was written. Extends such a file with zeros
+// (a hole) to its recorded end and returns the length it had; returns 0 and leaves the file alone
+// when it is not shorter than its superblock says. Throws DatasetError when it cannot extend it.
+uint64_t extend_to_stored_end(const std::string& path);
+
 }  // namespace cardsynth::h5

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "dataset/dataset_reader.h"
+#include "dataset/header_check.h"
 #include "run/input_record.h"
 
 namespace fs = std::filesystem;
@@ -278,6 +279,13 @@ std::unique_ptr<DatasetWriter> OutputFile::create(const Catalog& catalog) const 
 }
 
 std::unique_ptr<DatasetWriter> OutputFile::reopen() const {
+    mpi_.agree([&] {
+        if (!mpi_.root()) return;
+        if (const uint64_t had = h5::extend_to_stored_end(partial_))
+            log::info("[output] '" + partial_ + "' was " + std::to_string(had) +
+                      " bytes, shorter than its superblock records (the last run stopped during " +
+                      "a flush): extended to " + std::to_string(h5::stored_end_of_file(partial_)));
+    });
     std::unique_ptr<DatasetWriter> writer;
     mpi_.agree([&] { writer = DatasetWriter::open(mpi_.comm(), partial_); });
     mpi_.agree([&] { check_same_configuration(writer->header(), config_, partial_); });

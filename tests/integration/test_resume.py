@@ -6,7 +6,8 @@ images not done) and no OUT; the same command with --resume finishes it, equal i
 (stored bytes and label rows) to a clean run. --resume with a different num_images or
 scene.max_cards is refused (exit 2, naming the key) and leaves OUT.partial as it was; --resume of
 a complete OUT does nothing; --resume with no file starts a fresh run. A file whose /done bits
-were cleared for some images, their bytes scribbled over, gets exactly those images remade.
+were cleared for some images, their bytes scribbled over, gets exactly those images remade, also
+when the run that left it stopped during a flush (the file shorter than its superblock records).
 """
 import os
 import random
@@ -132,9 +133,26 @@ def test_resume_without_file_starts_fresh():
     os.remove(out)
 
 
-def clear_and_resume(src, args, out, seed):
+def stop_during_a_flush(path, missing):
+    """Leaves `path` as a writer stopped during a flush does: its superblock (version 0, 8-byte
+    offsets) records an end of file `missing` bytes past the file's length."""
+    with open(path, "r+b") as f:
+        sb = f.read(48)
+        cl.check(sb[:8] == b"\x89HDF\r\n\x1a\n" and sb[8] == 0 and sb[13] == 8,
+                 f"'{path}' does not start with a version 0 superblock of 8-byte offsets")
+        f.seek(40)
+        f.write((os.path.getsize(path) + missing).to_bytes(8, "little"))
+    try:
+        h5py.File(path, "r").close()
+        cl.check(False, "the library opened a file shorter than its superblock records")
+    except OSError as e:
+        cl.check("truncated" in str(e), f"the library refused it for another reason: {e}")
+
+
+def clear_and_resume(src, args, out, seed, missing=0):
     """Copies a complete file to OUT.partial, marks a random third of its images not done and
-    scribbles over their bytes and labels; --resume must remake exactly those images."""
+    scribbles over their bytes and labels (and, when `missing`, leaves it shorter than its
+    superblock records); --resume must remake exactly those images."""
     want = cl.image_hashes(src)
     n = len(want)
     shutil.copyfile(src, cl.partial(out))
@@ -156,6 +174,8 @@ def clear_and_resume(src, args, out, seed):
             f["labels/card_id"][i] = 12345
             f["labels/corners"][i] = -1.0
             f["labels/bbox"][i] = -1.0
+    if missing:
+        stop_during_a_flush(cl.partial(out), missing)
     r = cl.run_ok(cl.generate_cmd(out, args, resume=True))
     cl.check(f"{len(cleared)} to make" in r.out,
              f"--resume did not plan the {len(cleared)} cleared images: {r.out.strip()}")
@@ -175,10 +195,18 @@ def test_resume_remakes_exactly_the_images_not_done_jpeg_masks():
     clear_and_resume(src, JPEG_ARGS, os.path.join(WORK, "cleared-jpeg.h5"), 2)
 
 
+def test_resume_of_a_file_stopped_during_a_flush():
+    src = os.path.join(WORK, "clean-jpeg.h5")
+    if not os.path.exists(src):
+        cl.run_ok(cl.generate_cmd(src, JPEG_ARGS))
+    clear_and_resume(src, JPEG_ARGS, os.path.join(WORK, "short.h5"), 3, missing=1 << 20)
+
+
 if __name__ == "__main__":
     cl.run_tests([test_sigterm_stops_at_a_round_boundary, test_resume_equals_clean_run,
                   test_resume_with_other_num_images_is_refused,
                   test_resume_with_other_max_cards_is_refused,
                   test_resume_of_complete_file_does_nothing, test_resume_without_file_starts_fresh,
                   test_resume_remakes_exactly_the_images_not_done_raw,
-                  test_resume_remakes_exactly_the_images_not_done_jpeg_masks], workdir=WORK)
+                  test_resume_remakes_exactly_the_images_not_done_jpeg_masks,
+                  test_resume_of_a_file_stopped_during_a_flush], workdir=WORK)
