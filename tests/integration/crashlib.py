@@ -370,9 +370,27 @@ class KillStats:
         return ", ".join(f"{k}: {v}" for k, v in sorted(self.states.items()))
 
 
+SUPERBLOCK_EOF_AT = 40  # a version 0 superblock of 8-byte offsets keeps its end of file here
+
+
+def superblock_end(path):
+    """The end of file the superblock of `path` records (version 0, 8-byte offsets, as cardsynth
+    writes), or None when it holds another kind."""
+    with open(path, "rb") as f:
+        sb = f.read(SUPERBLOCK_EOF_AT + 8)
+    if len(sb) < SUPERBLOCK_EOF_AT + 8 or sb[:8] != b"\x89HDF\r\n\x1a\n" or sb[8] != 0 \
+            or sb[13] != 8:
+        return None
+    return int.from_bytes(sb[SUPERBLOCK_EOF_AT:], "little")
+
+
 def after_kill_state(out):
     """What a killed run left: 'nothing', 'complete', 'partial, done 0', 'partial, done k<N'..."""
     if os.path.exists(partial(out)):
+        end = superblock_end(partial(out))
+        if end is not None and end > os.path.getsize(partial(out)):
+            # The library refuses it as truncated; --resume extends it first.
+            return "partial, shorter than its superblock records (killed during a flush)"
         s = state(partial(out))
         check(s["complete"] == 0, f"'{partial(out)}' says complete = 1")
         if s["done"] == 0:

@@ -136,11 +136,10 @@ def test_resume_without_file_starts_fresh():
 def stop_during_a_flush(path, missing):
     """Leaves `path` as a writer stopped during a flush does: its superblock (version 0, 8-byte
     offsets) records an end of file `missing` bytes past the file's length."""
+    cl.check(cl.superblock_end(path) is not None,
+             f"'{path}' does not start with a version 0 superblock of 8-byte offsets")
     with open(path, "r+b") as f:
-        sb = f.read(48)
-        cl.check(sb[:8] == b"\x89HDF\r\n\x1a\n" and sb[8] == 0 and sb[13] == 8,
-                 f"'{path}' does not start with a version 0 superblock of 8-byte offsets")
-        f.seek(40)
+        f.seek(cl.SUPERBLOCK_EOF_AT)
         f.write((os.path.getsize(path) + missing).to_bytes(8, "little"))
     try:
         h5py.File(path, "r").close()
