@@ -72,6 +72,8 @@ def main():
     p.add_argument("--per-deck", type=int, default=20, help="real test images per deck")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="also write the figures here")
+    p.add_argument("--save-net", help="write the trained net's weights here")
+    p.add_argument("--load-net", help="evaluate these weights instead of training a net")
     p.add_argument("--label", default="", help="a name for this run, kept in the JSON")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -90,7 +92,14 @@ def main():
     data = heatmap.CardsynthFile(train_path)
     if (data.w, data.h) != (width, height):
         sys.exit(f"transfer-check: {args.config} makes {data.w}x{data.h} frames, not 320x192")
-    net = heatmap.train(data, args.minutes, log, steps=args.steps)
+    if args.load_net:
+        net = heatmap.HeatmapNet()
+        net.load_state_dict(torch.load(args.load_net))
+        log(f"evaluating the net in {args.load_net} (not trained here)")
+    else:
+        net = heatmap.train(data, args.minutes, log, steps=args.steps)
+    if args.save_net:
+        torch.save(net.state_dict(), args.save_net)
 
     rows = []
     held_imgs, held_labels, held_faces = cardsynth_eval_set(held_path)
