@@ -100,12 +100,20 @@ CardPlacement place_random_card(const SceneConfig& sc, double corner, const Card
     return p;
 }
 
+// A card id by popularity. The uniforms are drawn one statement at a time: the order in which
+// a compiler evaluates a call's arguments is unspecified, and the scenes must not depend on it.
+int32_t draw_card(const Catalog& catalog, Rng& rng) {
+    const double coin = rng.uniform();
+    const double column = rng.uniform();
+    return catalog.sample(column, coin);
+}
+
 void compose_random(const Config& config, const Catalog& catalog, Rng& rng, SceneSpec& s) {
     const SceneConfig& sc = config.scene;
     const int n = static_cast<int>(rng.uniform_int(sc.min_cards, sc.max_cards));
     std::vector<std::array<Vec2, 4>> placed;
     for (int k = 0; k < n; ++k) {
-        const int32_t id = catalog.sample(rng.uniform(), rng.uniform());
+        const int32_t id = draw_card(catalog, rng);
         const Card& card = catalog.cards()[id];
         if (sc.overlap == Overlap::Allow) {
             s.cards.push_back(place_random_card(sc, config.cards.corner_radius, card, id, s.width,
@@ -148,7 +156,7 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
     auto add = [&](float cx, float cy, float card_h, double angle) {
         if (static_cast<int>(s.cards.size()) >= limit) return;
         CardPlacement p;
-        p.card_id = catalog.sample(rng.uniform(), rng.uniform());
+        p.card_id = draw_card(catalog, rng);
         const Card& card = catalog.cards()[p.card_id];
         p.height = card_h;
         p.width = card.builtin_id >= 0
