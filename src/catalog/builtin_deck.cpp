@@ -53,8 +53,27 @@ cv::Scalar hsv(double h, double s, double v) {
     return cv::Scalar((r + m) * 255.0, (g + m) * 255.0, (b + m) * 255.0, 255.0);
 }
 
+struct Span {
+    double lo, hi;
+};
+
+// One draw a statement, v first and h last as GCC evaluated hsv's arguments: the order of
+// evaluation of a call's arguments is unspecified, and the bytes must not depend on the compiler.
+cv::Scalar random_hsv(Rng& rng, double h, Span s, Span v) {
+    const double value = rng.uniform(v.lo, v.hi);
+    const double saturation = rng.uniform(s.lo, s.hi);
+    return hsv(h, saturation, value);
+}
+
+cv::Scalar random_hsv(Rng& rng, Span h, Span s, Span v) {
+    const double value = rng.uniform(v.lo, v.hi);
+    const double saturation = rng.uniform(s.lo, s.hi);
+    const double hue = rng.uniform(h.lo, h.hi);
+    return hsv(hue, saturation, value);
+}
+
 cv::Scalar random_colour(Rng& rng) {
-    return hsv(rng.uniform(0.0, 360.0), rng.uniform(0.35, 1.0), rng.uniform(0.3, 1.0));
+    return random_hsv(rng, Span{0.0, 360.0}, {0.35, 1.0}, {0.3, 1.0});
 }
 
 // Text scaled down until it fits `max_width`.
@@ -80,8 +99,9 @@ void draw_art(cv::Mat& img, const cv::Rect& box, Rng& rng) {
     const int shapes = static_cast<int>(rng.uniform_int(4, 9));
     for (int i = 0; i < shapes; ++i) {
         const cv::Scalar colour = random_colour(rng);
-        const cv::Point centre(static_cast<int>(rng.uniform(0, art.cols)),
-                               static_cast<int>(rng.uniform(0, art.rows)));
+        const int y = static_cast<int>(rng.uniform(0, art.rows));
+        const int x = static_cast<int>(rng.uniform(0, art.cols));
+        const cv::Point centre(x, y);
         const int size = static_cast<int>(rng.uniform(15, 110));
         switch (rng.uniform_int(0, 2)) {
             case 0:
@@ -176,15 +196,17 @@ Style draw_style(int id) {
     if (face < 0.3)
         st.face = rgba(250, 250, 248);
     else if (face < 0.5)
-        st.face = hsv(rng.uniform(35, 50), rng.uniform(0.08, 0.2), rng.uniform(0.9, 0.98));
+        st.face = random_hsv(rng, Span{35, 50}, {0.08, 0.2}, {0.9, 0.98});
     else if (face < 0.8)
-        st.face = hsv(hue, rng.uniform(0.3, 0.8), rng.uniform(0.5, 0.95));
+        st.face = random_hsv(rng, hue, {0.3, 0.8}, {0.5, 0.95});
     else
-        st.face = hsv(hue, rng.uniform(0.1, 0.6), rng.uniform(0.08, 0.25));
+        st.face = random_hsv(rng, hue, {0.1, 0.6}, {0.08, 0.25});
     const bool dark = luma(st.face) < 110;
     st.ink = dark ? rgba(235, 235, 230) : rgba(18, 18, 22);
-    st.accent = hsv(std::fmod(hue + rng.uniform(90, 270), 360.0), rng.uniform(0.6, 1.0),
-                    dark ? rng.uniform(0.7, 1.0) : rng.uniform(0.45, 0.8));
+    const double accent_v = dark ? rng.uniform(0.7, 1.0) : rng.uniform(0.45, 0.8);
+    const double accent_s = rng.uniform(0.6, 1.0);
+    const double accent_h = std::fmod(hue + rng.uniform(90, 270), 360.0);
+    st.accent = hsv(accent_h, accent_s, accent_v);
     const double border = rng.uniform();
     st.border_width = border < 0.2   ? 0
                       : border < 0.6 ? static_cast<int>(rng.uniform_int(3, 9))
@@ -355,8 +377,7 @@ void draw_court(cv::Mat& card, const cv::Rect& area, const Style& st, Rng& rng) 
     const cv::Rect top(area.x, area.y, area.width, area.height / 2);
     cv::Mat half = card(top);
     const cv::Scalar robe = random_colour(rng), trim = random_colour(rng);
-    const cv::Scalar skin =
-        hsv(rng.uniform(20, 35), rng.uniform(0.25, 0.6), rng.uniform(0.55, 0.95));
+    const cv::Scalar skin = random_hsv(rng, Span{20, 35}, {0.25, 0.6}, {0.55, 0.95});
     const double w = top.width, h = top.height;
     cv::rectangle(half, cv::Rect(0, 0, top.width, top.height),
                   random_colour(rng) * 0.3 + st.face * 0.7, cv::FILLED);
@@ -389,14 +410,17 @@ void draw_court(cv::Mat& card, const cv::Rect& area, const Style& st, Rng& rng) 
     cv::line(card, cv::Point(area.x, area.y + area.height / 2),
              cv::Point(area.x + area.width, area.y + area.height / 2), st.ink, 2, cv::LINE_AA);
     cv::rectangle(card, area, st.ink, std::max(1, card.cols / 120), cv::LINE_AA);
-    draw_indices(card, kRanks[rng.uniform_int(10, 12)], static_cast<int>(rng.uniform_int(0, 8)),
-                 st.ink, std::max(8, card.cols / 30), rng.uniform(0.9, 1.4));
+    const double scale = rng.uniform(0.9, 1.4);
+    const int suit = static_cast<int>(rng.uniform_int(0, 8));
+    const char* const rank = kRanks[rng.uniform_int(10, 12)];
+    draw_indices(card, rank, suit, st.ink, std::max(8, card.cols / 30), scale);
 }
 
 // Noise-based art: a few octaves of value noise mapped through a two-colour ramp.
 void noise_art(cv::Mat& art, Rng& rng) {
-    cv::Mat grid(static_cast<int>(rng.uniform_int(3, 8)), static_cast<int>(rng.uniform_int(3, 8)),
-                 CV_32F);
+    const int cols = static_cast<int>(rng.uniform_int(3, 8));
+    const int rows = static_cast<int>(rng.uniform_int(3, 8));
+    cv::Mat grid(rows, cols, CV_32F);
     for (int y = 0; y < grid.rows; ++y)
         for (int x = 0; x < grid.cols; ++x)
             grid.at<float>(y, x) = static_cast<float>(rng.uniform());
@@ -439,9 +463,11 @@ void glyph_lines(cv::Mat& card, const cv::Rect& box, const cv::Scalar& ink, Rng&
         std::string text;
         while (text.size() < 60) {
             const int len = static_cast<int>(rng.uniform_int(1, 8));
-            for (int k = 0; k < len; ++k)
-                text +=
-                    static_cast<char>((rng.bernoulli(0.1) ? 'A' : 'a') + rng.uniform_int(0, 25));
+            for (int k = 0; k < len; ++k) {
+                const char first = rng.bernoulli(0.1) ? 'A' : 'a';
+                const int64_t letter = rng.uniform_int(0, 25);
+                text += static_cast<char>(first + letter);
+            }
             text += ' ';
         }
         const int width =
@@ -469,10 +495,12 @@ void draw_trading(cv::Mat& card, const cv::Rect& area, const Style& st, int id, 
     put_fitted(card, builtin_card_name(id).substr(13),
                cv::Point(title.x + 8, title.y + bar * 3 / 4), w - 16 - bar, bar / 40.0,
                rgba(18, 18, 22));
-    for (int k = 0; k < static_cast<int>(rng.uniform_int(0, 4)); ++k)
-        draw_symbol(card, static_cast<int>(rng.uniform_int(0, 8)),
-                    cv::Point2d(title.x + w - bar * (k + 0.6), title.y + bar / 2.0), bar * 0.6,
-                    random_colour(rng), false);
+    for (int k = 0; k < static_cast<int>(rng.uniform_int(0, 4)); ++k) {
+        const cv::Scalar colour = random_colour(rng);
+        const int kind = static_cast<int>(rng.uniform_int(0, 8));
+        draw_symbol(card, kind, cv::Point2d(title.x + w - bar * (k + 0.6), title.y + bar / 2.0),
+                    bar * 0.6, colour, false);
+    }
     const int art_h = static_cast<int>(h * rng.uniform(0.38, 0.5));
     const cv::Rect art(area.x + w / 20, title.y + bar + 6, w - w / 10, art_h);
     cv::Mat art_img = card(art);
@@ -497,9 +525,9 @@ void draw_trading(cv::Mat& card, const cv::Rect& area, const Style& st, int id, 
         const cv::Rect pt(text.x + text.width - bar * 2, text.y + text.height - bar, bar * 2, bar);
         cv::rectangle(card, pt, light, cv::FILLED);
         cv::rectangle(card, pt, st.ink, 2, cv::LINE_AA);
-        put_fitted(card,
-                   format("%d/%d", static_cast<int>(rng.uniform_int(0, 9)),
-                          static_cast<int>(rng.uniform_int(1, 9))),
+        const int toughness = static_cast<int>(rng.uniform_int(1, 9));
+        const int power = static_cast<int>(rng.uniform_int(0, 9));
+        put_fitted(card, format("%d/%d", power, toughness),
                    cv::Point(pt.x + bar / 3, pt.y + bar * 3 / 4), pt.width - bar / 2, bar / 40.0,
                    rgba(18, 18, 22));
     }

@@ -70,6 +70,27 @@ Rgb hsv(double hue_deg, double s, double v) {
             static_cast<float>(255 * (b + m))};
 }
 
+struct Span {
+    double lo, hi;
+};
+
+// One draw a statement, v first and the hue's shift last as GCC evaluated hsv's arguments: the
+// order of evaluation of a call's arguments is unspecified, and the bytes must not depend on the
+// compiler.
+Rgb random_hsv(Rng& rng, double hue, Span s, Span v) {
+    const double value = rng.uniform(v.lo, v.hi);
+    const double saturation = rng.uniform(s.lo, s.hi);
+    return hsv(hue, saturation, value);
+}
+
+// As above, with the hue shifted by a draw from `shift`.
+Rgb random_hsv(Rng& rng, double hue, Span shift, Span s, Span v) {
+    const double value = rng.uniform(v.lo, v.hi);
+    const double saturation = rng.uniform(s.lo, s.hi);
+    const double shifted = hue + rng.uniform(shift.lo, shift.hi);
+    return hsv(shifted, saturation, value);
+}
+
 Rgb mix(const Rgb& a, const Rgb& b, float t) {
     return {a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t};
 }
@@ -122,7 +143,7 @@ cv::Mat fractal_noise(Rng& rng, int w, int h, int cells, int octaves) {
 // Each texture fills `img` (CV_32FC3, R G B in 0..255) at the working resolution.
 void felt(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb base = hsv(hue + 140, rng.uniform(0.45, 0.65), rng.uniform(0.32, 0.42));
+    const Rgb base = random_hsv(rng, hue + 140, {0.45, 0.65}, {0.32, 0.42});
     const cv::Mat blotch = fractal_noise(rng, w, h, 3, 4);
     const cv::Mat fibre = value_noise(rng, w, h, w / 3, h / 3);
     for (int y = 0; y < h; ++y) {
@@ -138,8 +159,8 @@ void felt(Rng& rng, double hue, cv::Mat& img) {
 
 void wood(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb light = hsv(hue + 30, rng.uniform(0.5, 0.65), rng.uniform(0.45, 0.55));
-    const Rgb dark = hsv(hue + 22, rng.uniform(0.6, 0.75), rng.uniform(0.22, 0.3));
+    const Rgb light = random_hsv(rng, hue + 30, {0.5, 0.65}, {0.45, 0.55});
+    const Rgb dark = random_hsv(rng, hue + 22, {0.6, 0.75}, {0.22, 0.3});
     // Grain runs along x: the warp varies slowly along x and quickly across the boards.
     const cv::Mat warp = value_noise(rng, w, h, 5, 40);
     const cv::Mat knots = fractal_noise(rng, w, h, 4, 3);
@@ -168,7 +189,7 @@ void wood(Rng& rng, double hue, cv::Mat& img) {
 
 void cloth(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb base = hsv(hue + 215, rng.uniform(0.4, 0.6), rng.uniform(0.3, 0.4));
+    const Rgb base = random_hsv(rng, hue + 215, {0.4, 0.6}, {0.3, 0.4});
     const cv::Mat folds = fractal_noise(rng, w, h, 2, 3);
     // A faint printed lattice of diamonds, about a tenth of the width apart.
     const double lattice = w / rng.uniform(8.0, 12.0);
@@ -188,8 +209,8 @@ void cloth(Rng& rng, double hue, cv::Mat& img) {
 
 void marble(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb from = hsv(hue + 260, rng.uniform(0.25, 0.4), rng.uniform(0.3, 0.38));
-    const Rgb to = hsv(hue + 200, rng.uniform(0.3, 0.45), rng.uniform(0.22, 0.3));
+    const Rgb from = random_hsv(rng, hue + 260, {0.25, 0.4}, {0.3, 0.38});
+    const Rgb to = random_hsv(rng, hue + 200, {0.3, 0.45}, {0.22, 0.3});
     const Rgb vein = hsv(hue + 240, 0.12, rng.uniform(0.62, 0.72));
     const cv::Mat turbulence = fractal_noise(rng, w, h, 3, 5);
     const double angle = rng.uniform(0.0, kPi);
@@ -211,8 +232,8 @@ void marble(Rng& rng, double hue, cv::Mat& img) {
 
 void printed(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb base = hsv(hue + 10, rng.uniform(0.5, 0.7), rng.uniform(0.18, 0.24));
-    const Rgb art = hsv(hue + 290, rng.uniform(0.45, 0.6), rng.uniform(0.35, 0.45));
+    const Rgb base = random_hsv(rng, hue + 10, {0.5, 0.7}, {0.18, 0.24});
+    const Rgb art = random_hsv(rng, hue + 290, {0.45, 0.6}, {0.35, 0.45});
     const Rgb gold = hsv(hue + 45, 0.55, 0.75);
     const cv::Mat clouds = fractal_noise(rng, w, h, 3, 5);
     const double cx = w * rng.uniform(0.4, 0.6), cy = h * rng.uniform(0.4, 0.6);
@@ -246,7 +267,7 @@ void printed(Rng& rng, double hue, cv::Mat& img) {
 
 void zones(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb base = hsv(hue + 100, rng.uniform(0.35, 0.5), rng.uniform(0.28, 0.36));
+    const Rgb base = random_hsv(rng, hue + 100, {0.35, 0.5}, {0.28, 0.36});
     const Rgb ink = hsv(hue + 100, 0.2, 0.6);
     const cv::Mat blotch = fractal_noise(rng, w, h, 3, 3);
     // Card zones: a row of slots along the bottom and a few above, outlined as a mat prints them.
@@ -287,10 +308,10 @@ void zones(Rng& rng, double hue, cv::Mat& img) {
 // and the yarn colour varying slowly, crisp enough to show every crossing.
 void weave(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb warp_colour =
-        hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.7), rng.uniform(0.3, 0.6));
-    const Rgb weft_colour =
-        mix(warp_colour, hsv(hue + rng.uniform(0, 360), 0.5, 0.5), rng.uniform(0.0, 0.7f));
+    const Rgb warp_colour = random_hsv(rng, hue, {0, 360}, {0.2, 0.7}, {0.3, 0.6});
+    const double weft_share = rng.uniform(0.0, 0.7f);
+    const double weft_hue = hue + rng.uniform(0, 360);
+    const Rgb weft_colour = mix(warp_colour, hsv(weft_hue, 0.5, 0.5), weft_share);
     const double pitch = rng.uniform(3.0, 9.0);
     const int over = static_cast<int>(rng.uniform_int(1, 3));  // plain, twill or basket
     const cv::Mat tone = fractal_noise(rng, w, h, 4, 3);
@@ -314,7 +335,7 @@ void weave(Rng& rng, double hue, cv::Mat& img) {
 // Leather: a pebbled grain (cells of fine noise with dark creases between them) over slow blotches.
 void leather(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb base = hsv(hue + rng.uniform(0, 40), rng.uniform(0.3, 0.7), rng.uniform(0.2, 0.45));
+    const Rgb base = random_hsv(rng, hue, {0, 40}, {0.3, 0.7}, {0.2, 0.45});
     const cv::Mat blotch = fractal_noise(rng, w, h, 3, 3);
     const cv::Mat grain = value_noise(rng, w, h, std::max(2, w / 5), std::max(2, h / 5));
     const cv::Mat crease = value_noise(rng, w, h, std::max(2, w / 14), std::max(2, h / 14));
@@ -337,8 +358,7 @@ void tiles(Rng& rng, double hue, cv::Mat& img) {
     const double tw = rng.uniform(14.0, 60.0), th = tw * rng.uniform(0.5, 1.0);
     const bool brick = rng.bernoulli(0.5);
     const double grout = rng.uniform(1.0, 3.0);
-    const Rgb base =
-        hsv(hue + rng.uniform(0, 360), rng.uniform(0.05, 0.5), rng.uniform(0.35, 0.75));
+    const Rgb base = random_hsv(rng, hue, {0, 360}, {0.05, 0.5}, {0.35, 0.75});
     const Rgb joint = hsv(hue, 0.05, rng.uniform(0.15, 0.85));
     const cv::Mat stain = fractal_noise(rng, w, h, 6, 3);
     const uint64_t tile_key = rng.next_u64();
@@ -362,8 +382,8 @@ void tiles(Rng& rng, double hue, cv::Mat& img) {
 // Crisp geometric prints: truchet arcs, grids, dots, stripes or checks, in two or three colours.
 void geometric(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
-    const Rgb a = hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.8), rng.uniform(0.15, 0.5));
-    const Rgb b = hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.8), rng.uniform(0.4, 0.85));
+    const Rgb a = random_hsv(rng, hue, {0, 360}, {0.2, 0.8}, {0.15, 0.5});
+    const Rgb b = random_hsv(rng, hue, {0, 360}, {0.2, 0.8}, {0.4, 0.85});
     const int kind = static_cast<int>(rng.uniform_int(0, 4));
     const double cell = rng.uniform(8.0, 40.0), line = rng.uniform(1.0, std::max(1.5, cell / 5));
     const double angle = rng.uniform(0.0, kPi), ca = std::cos(angle), sa = std::sin(angle);
@@ -405,8 +425,8 @@ void geometric(Rng& rng, double hue, cv::Mat& img) {
 void art_print(Rng& rng, double hue, cv::Mat& img) {
     const int w = img.cols, h = img.rows;
     const cv::Mat clouds = fractal_noise(rng, w, h, 2, 5);
-    const Rgb sky = hsv(hue + rng.uniform(0, 360), rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.7));
-    const Rgb ground = hsv(hue + rng.uniform(0, 360), rng.uniform(0.3, 0.8), rng.uniform(0.2, 0.5));
+    const Rgb sky = random_hsv(rng, hue, {0, 360}, {0.3, 0.8}, {0.3, 0.7});
+    const Rgb ground = random_hsv(rng, hue, {0, 360}, {0.3, 0.8}, {0.2, 0.5});
     for (int y = 0; y < h; ++y) {
         auto* px = img.ptr<cv::Vec3f>(y);
         for (int x = 0; x < w; ++x) {
@@ -417,10 +437,11 @@ void art_print(Rng& rng, double hue, cv::Mat& img) {
     const int shapes = static_cast<int>(rng.uniform_int(12, 30));
     const double size = std::min(w, h);
     for (int k = 0; k < shapes; ++k) {
-        const Rgb c = hsv(rng.uniform(0, 360), rng.uniform(0.3, 1.0), rng.uniform(0.2, 0.95));
+        const Rgb c = random_hsv(rng, 0.0, {0, 360}, {0.3, 1.0}, {0.2, 0.95});
         const cv::Scalar colour(c.r, c.g, c.b), ink(20, 20, 25);
-        const cv::Point centre(static_cast<int>(rng.uniform(0, w)),
-                               static_cast<int>(rng.uniform(0, h)));
+        const int cy = static_cast<int>(rng.uniform(0, h));
+        const int cx = static_cast<int>(rng.uniform(0, w));
+        const cv::Point centre(cx, cy);
         const int r = static_cast<int>(size * rng.uniform(0.03, 0.25));
         std::vector<cv::Point> poly;
         const int n = static_cast<int>(rng.uniform_int(3, 9));
@@ -443,7 +464,9 @@ void photo(Rng& rng, double hue, cv::Mat& img) {
     cv::Mat ch[3];
     for (auto& c : ch) c = fractal_noise(rng, w, h, static_cast<int>(rng.uniform_int(2, 6)), 6);
     const cv::Mat edges = fractal_noise(rng, w, h, 4, 4);
-    const Rgb tint = hsv(hue + rng.uniform(0, 360), rng.uniform(0.2, 0.6), 1.0);
+    const double tint_s = rng.uniform(0.2, 0.6);
+    const double tint_hue = hue + rng.uniform(0, 360);
+    const Rgb tint = hsv(tint_hue, tint_s, 1.0);
     const float threshold = static_cast<float>(rng.uniform(0.4, 0.6));
     for (int y = 0; y < h; ++y) {
         auto* px = img.ptr<cv::Vec3f>(y);

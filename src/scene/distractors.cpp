@@ -18,8 +18,22 @@ cv::Scalar grey(double v) {
     return cv::Scalar(v, v, v);
 }
 
+struct Span {
+    double lo, hi;
+};
+
+// One draw a statement, the last channel first as GCC evaluated the constructor's arguments: the
+// order of evaluation of a call's arguments is unspecified, and the bytes must not depend on the
+// compiler.
+cv::Scalar random_scalar(Rng& rng, Span c0, Span c1, Span c2) {
+    const double v2 = rng.uniform(c2.lo, c2.hi);
+    const double v1 = rng.uniform(c1.lo, c1.hi);
+    const double v0 = rng.uniform(c0.lo, c0.hi);
+    return cv::Scalar(v0, v1, v2);
+}
+
 cv::Scalar random_colour(Rng& rng, double lo = 30, double hi = 230) {
-    return cv::Scalar(rng.uniform(lo, hi), rng.uniform(lo, hi), rng.uniform(lo, hi));
+    return random_scalar(rng, {lo, hi}, {lo, hi}, {lo, hi});
 }
 
 // The corners of a w x h rectangle centred at c, turned by `angle`.
@@ -144,7 +158,7 @@ void paper(cv::Mat& img, cv::Point2d c, double s, double angle, Rng& rng) {
 }
 
 void hand(cv::Mat& img, cv::Point2d c, double s, double angle, Rng& rng) {
-    const cv::Scalar skin(rng.uniform(150, 235), rng.uniform(100, 180), rng.uniform(70, 150));
+    const cv::Scalar skin = random_scalar(rng, {150, 235}, {100, 180}, {70, 150});
     const double deg = angle * 360 / kTau;
     cv::ellipse(img, c, cv::Size(static_cast<int>(s * 0.3), static_cast<int>(s * 0.24)), deg, 0,
                 360, skin, cv::FILLED, cv::LINE_AA);
@@ -211,7 +225,9 @@ struct Object {
 Object pick_object(Rng& rng, int width, int height) {
     Object o;
     o.kind = &kKinds[rng.uniform_int(0, static_cast<int>(Kind::kCount) - 1)];
-    o.centre = cv::Point2d(rng.uniform(0, width), rng.uniform(0, height));
+    const double y = rng.uniform(0, height);
+    const double x = rng.uniform(0, width);
+    o.centre = cv::Point2d(x, y);
     o.angle = rng.uniform(0, kTau);
     o.size = height * rng.uniform(o.kind->size_lo, o.kind->size_hi);
     return o;
@@ -221,7 +237,9 @@ Object pick_object(Rng& rng, int width, int height) {
 
 void paint_distractors(Rng& rng, cv::Mat& img, double per_frame) {
     if (per_frame <= 0) return;
-    const int n = static_cast<int>(std::floor(per_frame * rng.uniform(0.5, 1.5) + rng.uniform()));
+    const double scale = rng.uniform(0.5, 1.5);
+    const double dither = rng.uniform();
+    const int n = static_cast<int>(std::floor(per_frame * scale + dither));
     for (int k = 0; k < n; ++k) {
         const Object o = pick_object(rng, img.cols, img.rows);
         shadow(img, o.centre, o.size, rng);
