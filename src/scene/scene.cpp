@@ -177,9 +177,14 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
     const int board = std::max(0, wanted - pile - hand);
     const int creatures = (board + 1) / 2, lands = board - creatures;
     // Library pile, top right: a few cards almost on top of each other.
-    for (int k = 0; k < pile; ++k)
-        add(W - w * 0.8f + static_cast<float>(rng.normal(0, 2)),
-            h * 0.7f + static_cast<float>(rng.normal(0, 2)), h, jitter());
+    for (int k = 0; k < pile; ++k) {
+        // In this order: as for draw_card, the bytes must not depend on how a compiler orders a
+        // call's arguments.
+        const double angle = jitter();
+        const float dy = static_cast<float>(rng.normal(0, 2));
+        const float dx = static_cast<float>(rng.normal(0, 2));
+        add(W - w * 0.8f + dx, h * 0.7f + dy, h, angle);
+    }
     // Rows of permanents, wrapping before the pile's column; tapped cards turn 90 degrees.
     const float x0 = w * 0.8f, x_end = W - w * 1.6f;
     float y = H * 0.12f + h * 0.5f;
