@@ -241,10 +241,13 @@ def _frames(n, height, width, shared):
 # The frames a worker renders into: blocks of `chunk` frames in named shared memory, each mapped
 # once in the worker and once in the training process, and reused. A fresh shared-memory frame
 # per image costs its pages every time, in both processes (about 1 CPU ms for a 1280x720 frame,
-# a quarter of rendering it); copying the frame out of a mapped block costs a third of that. The
-# training process copies each frame out as it unpickles it, so the tensors a training loop holds
-# are its own and a block is drawn into again only after every frame of it has been copied: its
-# first bytes hold one flag per frame, set by the worker, cleared by the training process.
+# a quarter of rendering it); copying the frame out of a mapped block costs a third of that, on
+# the training process's cores. So the training process is lent the frame where it lies: a
+# block's first bytes hold one flag per frame, set by the worker when it draws the frame and
+# cleared by the training process when the last tensor or array viewing that frame is gone, and
+# a block is drawn into again only when all its flags are clear. A frame the training loop holds
+# keeps its block from reuse (after _POOL_BLOCKS such blocks the worker renders into fresh
+# frames); it never changes under the loop.
 _SHM_DIR = "/dev/shm"
 _FLAGS_BYTES = 64
 _POOL_BLOCKS = 8  # per worker; past them (a training process that lags) fresh frames as before
@@ -352,9 +355,21 @@ def _worker_alive(path):
     return True
 
 
+class _LentFrame(np.ndarray):
+    """A frame of a mapped block, lent to the training process: when it goes (and with it every
+    tensor and array viewing it, which keep it alive), its flag is cleared and the worker may
+    draw into it again. Views of it are plain views: only the first one carries the flag."""
+
+    def __del__(self):
+        lent = self.__dict__.pop("_cardsynth_flag", None) if hasattr(self, "__dict__") else None
+        if lent is not None:
+            flags, index = lent
+            flags[index] = 0
+
+
 def _frame_from_block(path, index, chunk, height, width):
-    """The training process's side of _PooledImage: frame `index` of the block at `path`, copied
-    into a tensor of this process, the frame's flag cleared; [3, H, W] like the worker's view."""
+    """The training process's side of _PooledImage: frame `index` of the block at `path`, lent
+    as a tensor of [3, H, W] like the worker's view (see _LentFrame)."""
     global _mapped_count
     arrays = _MAPPED.get(path)
     if arrays is None:
@@ -368,16 +383,15 @@ def _frame_from_block(path, index, chunk, height, width):
         arrays = _MAPPED[path] = _block_arrays(block, chunk, height, width)
         _mapped_count += 1
     flags, frames = arrays
-    image = torch.empty((height, width, 3), dtype=torch.uint8)
-    image.numpy()[...] = frames[index]
-    flags[index] = 0
-    return image.permute(2, 0, 1)
+    frame = frames[index].view(_LentFrame)
+    frame._cardsynth_flag = (flags, index)
+    return torch.from_numpy(frame).permute(2, 0, 1)
 
 
 class _PooledImage(torch.Tensor):
-    """A worker's [3, H, W] view of a frame in its _FramePool; pickled as where it lies, and made
-    a tensor of the training process's own by _frame_from_block. Operations on it give plain
-    tensors, which DataLoader hands over as usual."""
+    """A worker's [3, H, W] view of a frame in its _FramePool; pickled as where it lies, and lent
+    to the training process by _frame_from_block. Operations on it give plain tensors, which
+    DataLoader hands over as usual."""
 
     __torch_function__ = torch._C._disabled_torch_function_impl
 

@@ -262,31 +262,37 @@ def frame_blocks():
 
 
 def test_frames_held_by_training_stay_as_rendered_while_blocks_are_reused():
-    # Workers draw into a few shared blocks again and again; every frame the training loop
-    # holds must stay what was rendered, however many times its block has been reused since.
+    # Workers draw into a few shared blocks again and again, and the training process is lent
+    # each frame where it lies: every frame must arrive as rendered, and a frame the training
+    # loop holds must stay so however often the blocks of the others are drawn into since.
     before, mapped = frame_blocks(), cardsynth.torch._mapped_count
     start, length, chunk = 40, 72, 2
+    ids = list(range(start, start + length))
+    want, _ = cardsynth.Generator(RANDOM, threads=2).render_batch(ids)
     stream = CardsynthStream(RANDOM, start=start, length=length, threads=1, chunk=chunk)
     loader = torch.utils.data.DataLoader(stream, batch_size=2, num_workers=2,
                                          collate_fn=collate_fn, timeout=120)
-    items = []
+    seen, held = [], []
     for images, targets in loader:
-        items += zip(images, targets)
-    # Without reuse each worker would fill its 8 blocks (36 chunks here) and then make fresh
-    # frames; with it, a worker is a few chunks ahead of the training loop at most.
+        for image, target in zip(images, targets):
+            i = int(target["image_id"])
+            seen.append(i)
+            check(type(image) is torch.Tensor, f"image {i} arrived as {type(image).__name__}")
+            check(np.array_equal(image.permute(1, 2, 0).numpy(), want[i - start]),
+                  f"image {i} arrived unlike a one-process render")
+            if i % 18 == 0:
+                held.append((i, image))
+    check(sorted(seen) == ids, f"made {sorted(seen)}")
+    # Without reuse each worker would fill its 8 blocks (18 chunks each here) and then make fresh
+    # frames; with it, a worker needs the blocks its held frames keep and a few in flight.
     blocks = cardsynth.torch._mapped_count - mapped
     check(0 < blocks <= 12, f"{blocks} frame blocks for {length // chunk} chunks: the workers "
           f"did not reuse them")
-    print(f"  {blocks} frame blocks for {length // chunk} chunks")
-    gen = cardsynth.Generator(RANDOM, threads=2)
-    ids = [int(t["image_id"]) for _, t in items]
-    check(sorted(ids) == list(range(start, start + length)), f"made {sorted(ids)}")
-    images, _ = gen.render_batch(ids)
-    for k, (image, _) in enumerate(items):
-        check(type(image) is torch.Tensor, f"image {ids[k]} arrived as {type(image).__name__}")
-        check(np.array_equal(image.permute(1, 2, 0).numpy(), images[k]),
-              f"image {ids[k]} changed after it reached the training loop")
-    del loader
+    print(f"  {blocks} frame blocks for {length // chunk} chunks, {len(held)} frames held")
+    for i, image in held:
+        check(np.array_equal(image.permute(1, 2, 0).numpy(), want[i - start]),
+              f"image {i} changed while the training loop held it")
+    del loader, images, image, held
     gc.collect()
     check(frame_blocks() == before, f"blocks left behind: {set(frame_blocks()) - set(before)}")
 
