@@ -246,3 +246,31 @@ def evaluate(heat, labels, faces):
             "corner_recall": corner_found / max(1, corner_gt),
             "false_face": false_face / max(1, n), "false_bg": false_bg / max(1, n),
             "false_total": (false_face + false_bg) / max(1, n)}
+
+
+VISIBLE_BUCKETS = ((0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
+
+
+def found_by_visibility(heat, labels, threshold=CORNER_THRESHOLD):
+    """The share of cards whose centre a peak of at least `threshold` finds (matched as in
+    evaluate), per visible-fraction bucket: [(lo, hi, cards, share found)]."""
+    vis_all, score_all = [], []
+    for maps, lab in zip(heat, labels):
+        centres = lab["centres"]
+        best = np.zeros(len(centres))
+        used = np.zeros(len(centres), bool)
+        for x, y, s in sorted(peaks(maps[0], 0.05), key=lambda p: -p[2]):
+            d = np.hypot(centres[:, 0] - x, centres[:, 1] - y) if len(centres) else np.zeros(0)
+            hit = next((k for k in np.argsort(d) if d[k] <= CENTRE_RADIUS and not used[k]), None)
+            if hit is not None:
+                used[hit], best[hit] = True, s
+        vis_all += list(lab["visible"])
+        score_all += list(best)
+    vis, score = np.array(vis_all), np.array(score_all)
+    out = []
+    for lo, hi in VISIBLE_BUCKETS:
+        m = (vis >= lo) & (vis < hi)
+        out.append((lo, min(hi, 1.0), int(m.sum()), float((score[m] >= threshold).mean())
+                    if m.any() else float("nan")))
+    return out
+

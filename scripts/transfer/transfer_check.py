@@ -87,9 +87,10 @@ def main():
                                     seed=2024, log=log)
     train_path = os.path.join(args.work, "train.h5")
     held_path = os.path.join(args.work, "heldout.h5")
-    rate = generate(args, train_path, args.train_images, 1, masks=False)
+    # A saved net needs no training frames: only the held-out ones are made.
+    rate = None if args.load_net else generate(args, train_path, args.train_images, 1, False)
     generate(args, held_path, args.heldout_images, 999, masks=True)
-    data = heatmap.CardsynthFile(train_path)
+    data = heatmap.CardsynthFile(held_path if args.load_net else train_path)
     if (data.w, data.h) != (width, height):
         sys.exit(f"transfer-check: {args.config} makes {data.w}x{data.h} frames, not 320x192")
     if args.load_net:
@@ -103,8 +104,8 @@ def main():
 
     rows = []
     held_imgs, held_labels, held_faces = cardsynth_eval_set(held_path)
-    rows.append(("cardsynth held-out", heatmap.evaluate(heatmap.predict(net, held_imgs),
-                                                        held_labels, held_faces)))
+    held_heat = heatmap.predict(net, held_imgs)
+    rows.append(("cardsynth held-out", heatmap.evaluate(held_heat, held_labels, held_faces)))
     heat = heatmap.predict(net, real["images"])
     rows.append(("real (all decks)", heatmap.evaluate(heat, real["labels"], real["face"])))
     decks = np.array(real["deck"])
@@ -117,13 +118,21 @@ def main():
         rows.append((f"  {deck}", heatmap.evaluate(heat[sel], [real["labels"][i] for i in sel],
                                                    [real["face"][i] for i in sel])))
     print(table(rows))
-    log(f"done; generation at these settings: {rate:.0f} images/s")
+    # Where the cards are missed: how much of each card is seen decides more than its deck.
+    by_visibility = {}
+    for name, heat_, labels_ in (("cardsynth held-out", held_heat, held_labels),
+                                 ("real (all decks)", heat, real["labels"])):
+        found = by_visibility[name] = heatmap.found_by_visibility(heat_, labels_)
+        print(f"centres found (peak >= {heatmap.CORNER_THRESHOLD}) by visible fraction, {name}: "
+              + ", ".join(f"{lo:.1f}-{hi:.1f} {share:.2f} of {n}" for lo, hi, n, share in found))
+    log("done" + ("" if rate is None else f"; generation at these settings: {rate:.0f} images/s"))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "minutes": args.minutes, "steps": args.steps, "config": args.config,
                        "set": args.set or [], "train_images": args.train_images,
                        "generate_images_per_s": rate,
-                       "rows": {name.strip(): r for name, r in rows}}, f, indent=1)
+                       "rows": {name.strip(): r for name, r in rows},
+                       "found_by_visibility": by_visibility}, f, indent=1)
 
 
 if __name__ == "__main__":
