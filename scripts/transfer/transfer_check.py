@@ -83,7 +83,8 @@ def main():
     os.makedirs(args.work, exist_ok=True)
 
     width, height = 320, 192
-    real = compositor.make_real_set(args.cache or os.path.join(args.work, "cache"), args.per_deck, width, height,
+    real = compositor.make_real_set(args.cache or os.path.join(args.work, "cache"), args.per_deck,
+                                    width, height,
                                     seed=2024, log=log)
     train_path = os.path.join(args.work, "train.h5")
     held_path = os.path.join(args.work, "heldout.h5")
@@ -128,7 +129,8 @@ def main():
     log("done" + ("" if rate is None else f"; generation at these settings: {rate:.0f} images/s"))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"label": args.label, "minutes": args.minutes, "steps": args.steps, "config": args.config,
+            json.dump({"label": args.label, "minutes": args.minutes, "steps": args.steps,
+                       "config": args.config,
                        "set": args.set or [], "train_images": args.train_images,
                        "generate_images_per_s": rate,
                        "rows": {name.strip(): r for name, r in rows},
