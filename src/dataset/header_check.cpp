@@ -4,9 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "base/error.h"
@@ -205,17 +203,10 @@ uint64_t stored_end_of_file(const std::string& path) {
     return base + eof;
 }
 
-uint64_t extend_to_stored_end(const std::string& path) {
+bool shorter_than_recorded(const std::string& path) {
     const uint64_t end = stored_end_of_file(path);
     struct stat st {};
-    if (end == 0 || ::stat(path.c_str(), &st) != 0) return 0;
-    const auto length = static_cast<uint64_t>(st.st_size);
-    if (length >= end) return 0;
-    if (end > static_cast<uint64_t>(std::numeric_limits<off_t>::max()) ||
-        ::truncate(path.c_str(), static_cast<off_t>(end)) != 0)
-        throw DatasetError("cannot extend '" + path + "' to the " + std::to_string(end) +
-                           " bytes its superblock records: " + std::strerror(errno));
-    return length;
+    return end != 0 && ::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) < end;
 }
 
 }  // namespace cardsynth::h5

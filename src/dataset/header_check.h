@@ -35,11 +35,10 @@ void require_nonzero_chunks(const std::string& path, const FileLayout& layout, u
 // its end-of-file address), or 0 when there is no superblock at the start of the file to read.
 uint64_t stored_end_of_file(const std::string& path);
 
-// A writer that stops (a kill, a crash, a node lost) after a flush has written the superblock and
-// before the file has been extended to the end that superblock records leaves a file the library
-// refuses as truncated, though every byte it refers to was written. Extends such a file with zeros
-// (a hole) to its recorded end and returns the length it had; returns 0 and leaves the file alone
-// when it is not shorter than its superblock says. Throws DatasetError when it cannot extend it.
-uint64_t extend_to_stored_end(const std::string& path);
+// True when the file at `path` is shorter than the end of file its superblock records. A writer
+// that stops (a kill, a crash, a node lost) after a flush has written the superblock and before
+// the file has been extended to that end leaves such a file; so does a file cut short. The
+// library refuses it as truncated.
+bool shorter_than_recorded(const std::string& path);
 
 }  // namespace cardsynth::h5

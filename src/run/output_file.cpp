@@ -201,8 +201,6 @@ OutputFile::OutputFile(const Config& config, bool resume, const MpiContext& mpi)
     });
     check_mpi(MPI_Bcast(&action, 1, MPI_INT, 0, mpi.comm()), "MPI_Bcast of the output decision");
     action_ = static_cast<Action>(action);
-    if (resume && action_ == Action::Create)
-        log::info("[output] no '" + partial_ + "' to resume: starting it");
 }
 
 OutputFile::Action OutputFile::check_path(bool resume) {
@@ -222,13 +220,21 @@ OutputFile::Action OutputFile::check_path(bool resume) {
     // Before anything is read, replaced or deleted: another run may be writing these files.
     lock_ = std::make_unique<OutputLock>(out);
     if (resume) {
-        if (fs::exists(partial_, ec)) return Action::Resume;
+        if (fs::exists(partial_, ec)) {
+            if (!h5::shorter_than_recorded(partial_)) return Action::Resume;
+            // Which of its images are whole cannot be told from what is left: made again, all
+            // of them, rather than trusted.
+            log::warn("[output] '" + partial_ + "' is shorter than its superblock records (the " +
+                      "last run stopped during a flush, or the file was cut): starting it again");
+            return Action::Create;
+        }
         if (fs::exists(out, ec)) {
             // "Nothing left to do" only for the very dataset this command would have made.
             check_complete_output(out);
             return Action::AlreadyComplete;
         }
         // A job requeued before it made its file resumes from nothing: start it.
+        log::info("[output] no '" + partial_ + "' to resume: starting it");
         return Action::Create;
     }
     for (const std::string& p : {out, partial_})
@@ -279,13 +285,6 @@ std::unique_ptr<DatasetWriter> OutputFile::create(const Catalog& catalog) const 
 }
 
 std::unique_ptr<DatasetWriter> OutputFile::reopen() const {
-    mpi_.agree([&] {
-        if (!mpi_.root()) return;
-        if (const uint64_t had = h5::extend_to_stored_end(partial_))
-            log::info("[output] '" + partial_ + "' was " + std::to_string(had) +
-                      " bytes, shorter than its superblock records (the last run stopped during " +
-                      "a flush): extended to " + std::to_string(h5::stored_end_of_file(partial_)));
-    });
     std::unique_ptr<DatasetWriter> writer;
     mpi_.agree([&] { writer = DatasetWriter::open(mpi_.comm(), partial_); });
     mpi_.agree([&] { check_same_configuration(writer->header(), config_, partial_); });

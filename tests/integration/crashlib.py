@@ -389,7 +389,7 @@ def after_kill_state(out):
     if os.path.exists(partial(out)):
         end = superblock_end(partial(out))
         if end is not None and end > os.path.getsize(partial(out)):
-            # The library refuses it as truncated; --resume extends it first.
+            # The library refuses it as truncated; --resume makes it again.
             return "partial, shorter than its superblock records (killed during a flush)"
         s = state(partial(out))
         check(s["complete"] == 0, f"'{partial(out)}' says complete = 1")

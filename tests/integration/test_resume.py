@@ -6,8 +6,8 @@ images not done) and no OUT; the same command with --resume finishes it, equal i
 (stored bytes and label rows) to a clean run. --resume with a different num_images or
 scene.max_cards is refused (exit 2, naming the key) and leaves OUT.partial as it was; --resume of
 a complete OUT does nothing; --resume with no file starts a fresh run. A file whose /done bits
-were cleared for some images, their bytes scribbled over, gets exactly those images remade, also
-when the run that left it stopped during a flush (the file shorter than its superblock records).
+were cleared for some images, their bytes scribbled over, gets exactly those images remade; one
+shorter than its superblock records (a run stopped during a flush) is made again whole.
 """
 import os
 import random
@@ -150,8 +150,9 @@ def stop_during_a_flush(path, missing):
 
 def clear_and_resume(src, args, out, seed, missing=0):
     """Copies a complete file to OUT.partial, marks a random third of its images not done and
-    scribbles over their bytes and labels (and, when `missing`, leaves it shorter than its
-    superblock records); --resume must remake exactly those images."""
+    scribbles over their bytes and labels; --resume must remake exactly those images. When
+    `missing`, the file is left shorter than its superblock records: which images are whole
+    cannot be told, and --resume must make them all again."""
     want = cl.image_hashes(src)
     n = len(want)
     shutil.copyfile(src, cl.partial(out))
@@ -176,8 +177,11 @@ def clear_and_resume(src, args, out, seed, missing=0):
     if missing:
         stop_during_a_flush(cl.partial(out), missing)
     r = cl.run_ok(cl.generate_cmd(out, args, resume=True))
-    cl.check(f"{len(cleared)} to make" in r.out,
-             f"--resume did not plan the {len(cleared)} cleared images: {r.out.strip()}")
+    to_make = n if missing else len(cleared)
+    cl.check(f"{to_make} to make" in r.out,
+             f"--resume did not plan {to_make} images: {r.out.strip()}")
+    if missing:
+        cl.check("starting it again" in r.err, f"no warning that it starts again: {r.err.strip()}")
     cl.compare_hashes(cl.image_hashes(out), want, "file with cleared images, resumed")
     cl.validate(out)
     os.remove(out)
