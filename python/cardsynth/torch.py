@@ -258,7 +258,6 @@ class _FramePool:
 
     def __init__(self, chunk, height, width):
         self.chunk, self.height, self.width = chunk, height, width
-        self.bytes = _FLAGS_BYTES + chunk * height * width * 3
         self.blocks = []  # (path, mmap, flags array, frames array)
         self.handed_over = False  # set when a _PooledImage of this pool is pickled
         # The flags order the two processes' accesses only where a load is never passed by a
@@ -300,7 +299,8 @@ class _FramePool:
             return None
         path = os.path.join(_SHM_DIR, f"cardsynth-frames-{os.getpid()}-{next(_BLOCK_NAMES)}")
         try:
-            block = _map_block(path, self.bytes, create=True)
+            block = _map_block(path, _block_bytes(self.chunk, self.height, self.width),
+                               create=True)
         except OSError:
             return None
         flags, frames = _block_arrays(block, self.chunk, self.height, self.width)
@@ -330,9 +330,13 @@ def _map_block(path, size, create):
         os.close(fd)
 
 
+def _block_bytes(chunk, height, width):
+    return _FLAGS_BYTES + chunk * height * width * 3
+
+
 def _block_arrays(block, chunk, height, width):
     flags = np.frombuffer(block, np.uint8, _FLAGS_BYTES)
-    frames = np.frombuffer(block, np.uint8, chunk * height * width * 3, _FLAGS_BYTES)
+    frames = np.frombuffer(block, np.uint8, offset=_FLAGS_BYTES)  # the rest of the block
     return flags, frames.reshape(chunk, height, width, 3)
 
 
@@ -361,7 +365,7 @@ class _LentFrame(np.ndarray):
     draw into it again. Views of it are plain views: only the first one carries the flag."""
 
     def __del__(self):
-        lent = self.__dict__.pop("_cardsynth_flag", None) if hasattr(self, "__dict__") else None
+        lent = self.__dict__.pop("_cardsynth_flag", None)
         if lent is not None:
             flags, index = lent
             flags[index] = 0
@@ -375,7 +379,7 @@ def _frame_from_block(path, index, chunk, height, width):
     if arrays is None:
         for gone in [p for p in _MAPPED if not _worker_alive(p)]:
             del _MAPPED[gone]
-        block = _map_block(path, _FLAGS_BYTES + chunk * height * width * 3, create=False)
+        block = _map_block(path, _block_bytes(chunk, height, width), create=False)
         try:
             os.unlink(path)
         except OSError:

@@ -202,6 +202,20 @@ def average_precision(scored, n_gt):
     return float(np.sum((mrec[1:] - mrec[:-1]) * mpre[1:]))
 
 
+def match_centres(centre_map, centres):
+    """The centre peaks of one image, strongest first, each matched to the nearest card centre
+    within CENTRE_RADIUS that no stronger peak took: [(score, card index or None)]."""
+    used = np.zeros(len(centres), bool)
+    matched = []
+    for x, y, s in sorted(peaks(centre_map, 0.05), key=lambda p: -p[2]):
+        d = np.hypot(centres[:, 0] - x, centres[:, 1] - y) if len(centres) else np.zeros(0)
+        hit = next((k for k in np.argsort(d) if d[k] <= CENTRE_RADIUS and not used[k]), None)
+        if hit is not None:
+            used[hit] = True
+        matched.append((s, hit))
+    return matched
+
+
 def evaluate(heat, labels, faces):
     """Per-image matching; returns the pooled counts that summarise() turns into figures."""
     scored, n_gt = [], 0
@@ -209,19 +223,12 @@ def evaluate(heat, labels, faces):
     false_face = false_bg = 0
     for maps, lab, face in zip(heat, labels, faces):
         vis = lab["visible"]
-        centres = lab["centres"]
-        used = np.zeros(len(centres), bool)
         n_gt += int((vis >= MIN_VISIBLE).sum())
-        for x, y, s in sorted(peaks(maps[0], 0.05), key=lambda p: -p[2]):
-            d = np.hypot(centres[:, 0] - x, centres[:, 1] - y) if len(centres) else np.zeros(0)
-            order = np.argsort(d)
-            hit = next((k for k in order if d[k] <= CENTRE_RADIUS and not used[k]), None)
+        for s, hit in match_centres(maps[0], lab["centres"]):
             if hit is None:
                 scored.append((s, 0))
-            else:
-                used[hit] = True
-                if vis[hit] >= MIN_VISIBLE:
-                    scored.append((s, 1))  # a hit on a barely seen card is ignored
+            elif vis[hit] >= MIN_VISIBLE:
+                scored.append((s, 1))  # a hit on a barely seen card is ignored
         corner_peaks = peaks(maps[1], CORNER_THRESHOLD)
         q = lab["corners"].reshape(-1, 2)
         st = lab["corner_state"].reshape(-1)
@@ -252,18 +259,14 @@ VISIBLE_BUCKETS = ((0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
 
 
 def found_by_visibility(heat, labels, threshold=CORNER_THRESHOLD):
-    """The share of cards whose centre a peak of at least `threshold` finds (matched as in
-    evaluate), per visible-fraction bucket: [(lo, hi, cards, share found)]."""
+    """The share of cards whose centre a peak of at least `threshold` finds (matched as for AP,
+    match_centres), per visible-fraction bucket: [(lo, hi, cards, share found)]."""
     vis_all, score_all = [], []
     for maps, lab in zip(heat, labels):
-        centres = lab["centres"]
-        best = np.zeros(len(centres))
-        used = np.zeros(len(centres), bool)
-        for x, y, s in sorted(peaks(maps[0], 0.05), key=lambda p: -p[2]):
-            d = np.hypot(centres[:, 0] - x, centres[:, 1] - y) if len(centres) else np.zeros(0)
-            hit = next((k for k in np.argsort(d) if d[k] <= CENTRE_RADIUS and not used[k]), None)
+        best = np.zeros(len(lab["centres"]))
+        for s, hit in match_centres(maps[0], lab["centres"]):
             if hit is not None:
-                used[hit], best[hit] = True, s
+                best[hit] = s
         vis_all += list(lab["visible"])
         score_all += list(best)
     vis, score = np.array(vis_all), np.array(score_all)

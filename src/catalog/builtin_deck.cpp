@@ -8,6 +8,7 @@
 
 #include "base/rng.h"
 #include "base/text.h"
+#include "config/config.h"
 
 namespace cardsynth {
 namespace {
@@ -53,19 +54,15 @@ cv::Scalar hsv(double h, double s, double v) {
     return cv::Scalar((r + m) * 255.0, (g + m) * 255.0, (b + m) * 255.0, 255.0);
 }
 
-struct Span {
-    double lo, hi;
-};
-
 // One draw a statement, v first and h last as GCC evaluated hsv's arguments: the order of
 // evaluation of a call's arguments is unspecified, and the bytes must not depend on the compiler.
-cv::Scalar random_hsv(Rng& rng, double h, Span s, Span v) {
+cv::Scalar random_hsv(Rng& rng, double h, Range s, Range v) {
     const double value = rng.uniform(v.lo, v.hi);
     const double saturation = rng.uniform(s.lo, s.hi);
     return hsv(h, saturation, value);
 }
 
-cv::Scalar random_hsv(Rng& rng, Span h, Span s, Span v) {
+cv::Scalar random_hsv(Rng& rng, Range h, Range s, Range v) {
     const double value = rng.uniform(v.lo, v.hi);
     const double saturation = rng.uniform(s.lo, s.hi);
     const double hue = rng.uniform(h.lo, h.hi);
@@ -73,7 +70,7 @@ cv::Scalar random_hsv(Rng& rng, Span h, Span s, Span v) {
 }
 
 cv::Scalar random_colour(Rng& rng) {
-    return random_hsv(rng, Span{0.0, 360.0}, {0.35, 1.0}, {0.3, 1.0});
+    return random_hsv(rng, Range{0.0, 360.0}, {0.35, 1.0}, {0.3, 1.0});
 }
 
 // Text scaled down until it fits `max_width`.
@@ -196,7 +193,7 @@ Style draw_style(int id) {
     if (face < 0.3)
         st.face = rgba(250, 250, 248);
     else if (face < 0.5)
-        st.face = random_hsv(rng, Span{35, 50}, {0.08, 0.2}, {0.9, 0.98});
+        st.face = random_hsv(rng, Range{35, 50}, {0.08, 0.2}, {0.9, 0.98});
     else if (face < 0.8)
         st.face = random_hsv(rng, hue, {0.3, 0.8}, {0.5, 0.95});
     else
@@ -377,7 +374,7 @@ void draw_court(cv::Mat& card, const cv::Rect& area, const Style& st, Rng& rng) 
     const cv::Rect top(area.x, area.y, area.width, area.height / 2);
     cv::Mat half = card(top);
     const cv::Scalar robe = random_colour(rng), trim = random_colour(rng);
-    const cv::Scalar skin = random_hsv(rng, Span{20, 35}, {0.25, 0.6}, {0.55, 0.95});
+    const cv::Scalar skin = random_hsv(rng, Range{20, 35}, {0.25, 0.6}, {0.55, 0.95});
     const double w = top.width, h = top.height;
     cv::rectangle(half, cv::Rect(0, 0, top.width, top.height),
                   random_colour(rng) * 0.3 + st.face * 0.7, cv::FILLED);

@@ -43,6 +43,8 @@ class Bytes {
         return out;
     }
 
+    uint64_t length() const { return end_; }
+
   private:
     uint64_t base_ = 0, end_ = 0;
     int fd_ = -1;
@@ -141,6 +143,25 @@ std::vector<uint64_t> chunk_dims(const std::vector<uint8_t>& m, int offset_bytes
     return dims;
 }
 
+// The end of file the superblock at the start of `file` records (its base address plus its
+// end-of-file address), or 0 when there is none there to read.
+uint64_t stored_end_of_file(const Bytes& file) {
+    const std::vector<uint8_t> sb = file.read(0, 12 + 4 * 8 + 16);
+    if (sb.size() < 12 || std::memcmp(sb.data(), kSignature, sizeof kSignature) != 0) return 0;
+    // Where the widths and the addresses lie depends on the superblock's version.
+    const int version = sb[8];
+    if (version > 3) return 0;
+    const int O = version < 2 ? sb[13] : sb[9];
+    if (O != 2 && O != 4 && O != 8) return 0;
+    const size_t base_at = version == 0 ? 24 : version == 1 ? 28 : 12;
+    const size_t eof_at = base_at + 2 * static_cast<size_t>(O);
+    if (eof_at + O > sb.size()) return 0;
+    const uint64_t undefined = O == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * O)) - 1;
+    const uint64_t base = decode(&sb[base_at], O), eof = decode(&sb[eof_at], O);
+    if (base == undefined || eof == undefined || eof > UINT64_MAX - base) return 0;
+    return base + eof;
+}
+
 }  // namespace
 
 void require_finite_heap(const std::string& path, const FileLayout& layout, uint64_t header,
@@ -185,28 +206,10 @@ void require_nonzero_chunks(const std::string& path, const FileLayout& layout, u
                                "' declares chunks with a dimension of 0");
 }
 
-uint64_t stored_end_of_file(const std::string& path) {
-    const Bytes file(path, FileLayout{});
-    const std::vector<uint8_t> sb = file.read(0, 12 + 4 * 8 + 16);
-    if (sb.size() < 12 || std::memcmp(sb.data(), kSignature, sizeof kSignature) != 0) return 0;
-    // Where the widths and the addresses lie depends on the superblock's version.
-    const int version = sb[8];
-    if (version > 3) return 0;
-    const int O = version < 2 ? sb[13] : sb[9];
-    if (O != 2 && O != 4 && O != 8) return 0;
-    const size_t base_at = version == 0 ? 24 : version == 1 ? 28 : 12;
-    const size_t eof_at = base_at + 2 * static_cast<size_t>(O);
-    if (eof_at + O > sb.size()) return 0;
-    const uint64_t undefined = O == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * O)) - 1;
-    const uint64_t base = decode(&sb[base_at], O), eof = decode(&sb[eof_at], O);
-    if (base == undefined || eof == undefined || eof > UINT64_MAX - base) return 0;
-    return base + eof;
-}
-
 bool shorter_than_recorded(const std::string& path) {
-    const uint64_t end = stored_end_of_file(path);
-    struct stat st {};
-    return end != 0 && ::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) < end;
+    const Bytes file(path, FileLayout{});
+    const uint64_t end = stored_end_of_file(file);
+    return end != 0 && file.length() < end;
 }
 
 }  // namespace cardsynth::h5

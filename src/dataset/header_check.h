@@ -4,7 +4,8 @@
 // noticing a cycle: a crafted file whose list loops makes it allocate without end before any call
 // returns. A chunked dataset whose layout declares a chunk dimension of 0 makes the library divide
 // by zero while it opens the dataset. Nothing above the library sees either happen, so both are
-// read here, from the file's bytes, before the library does.
+// read here, from the file's bytes, before the library does. So is the superblock's end of file,
+// which tells --resume a file the library would refuse as truncated.
 #pragma once
 
 #include <cstdint>
@@ -30,10 +31,6 @@ void require_finite_heap(const std::string& path, const FileLayout& layout, uint
 // header starts at `header` declares chunks with a dimension of 0.
 void require_nonzero_chunks(const std::string& path, const FileLayout& layout, uint64_t header,
                             const std::string& dataset);
-
-// The end of file that the superblock of the HDF5 file at `path` records (its base address plus
-// its end-of-file address), or 0 when there is no superblock at the start of the file to read.
-uint64_t stored_end_of_file(const std::string& path);
 
 // True when the file at `path` is shorter than the end of file its superblock records. A writer
 // that stops (a kill, a crash, a node lost) after a flush has written the superblock and before

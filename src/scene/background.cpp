@@ -70,21 +70,17 @@ Rgb hsv(double hue_deg, double s, double v) {
             static_cast<float>(255 * (b + m))};
 }
 
-struct Span {
-    double lo, hi;
-};
-
 // One draw a statement, v first and the hue's shift last as GCC evaluated hsv's arguments: the
 // order of evaluation of a call's arguments is unspecified, and the bytes must not depend on the
 // compiler.
-Rgb random_hsv(Rng& rng, double hue, Span s, Span v) {
+Rgb random_hsv(Rng& rng, double hue, Range s, Range v) {
     const double value = rng.uniform(v.lo, v.hi);
     const double saturation = rng.uniform(s.lo, s.hi);
     return hsv(hue, saturation, value);
 }
 
 // As above, with the hue shifted by a draw from `shift`.
-Rgb random_hsv(Rng& rng, double hue, Span shift, Span s, Span v) {
+Rgb random_hsv(Rng& rng, double hue, Range shift, Range s, Range v) {
     const double value = rng.uniform(v.lo, v.hi);
     const double saturation = rng.uniform(s.lo, s.hi);
     const double shifted = hue + rng.uniform(shift.lo, shift.hi);

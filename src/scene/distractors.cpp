@@ -7,6 +7,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "config/config.h"
+
 namespace cardsynth {
 namespace {
 
@@ -18,14 +20,10 @@ cv::Scalar grey(double v) {
     return cv::Scalar(v, v, v);
 }
 
-struct Span {
-    double lo, hi;
-};
-
 // One draw a statement, the last channel first as GCC evaluated the constructor's arguments: the
 // order of evaluation of a call's arguments is unspecified, and the bytes must not depend on the
 // compiler.
-cv::Scalar random_scalar(Rng& rng, Span c0, Span c1, Span c2) {
+cv::Scalar random_scalar(Rng& rng, Range c0, Range c1, Range c2) {
     const double v2 = rng.uniform(c2.lo, c2.hi);
     const double v1 = rng.uniform(c1.lo, c1.hi);
     const double v0 = rng.uniform(c0.lo, c0.hi);
