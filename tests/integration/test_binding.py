@@ -114,6 +114,20 @@ def test_random_scene_equals_the_file():
             raise cslib.TestFailure(f"render_batch accepted out={type(bad).__name__}")
 
 
+def test_a_call_too_large_to_draw_in_place_gives_the_same_bytes():
+    # A call whose frames outgrow the caches (over 32 MiB) renders in each thread's own frame and
+    # streams it out; its images and masks are those of calls small enough to draw in place.
+    config = dict(RANDOM, frame={"width": 1280, "height": 720}, output={"masks": True})
+    gen = cardsynth.Generator(config, threads=2)
+    n = 13
+    check(n * 1280 * 720 * 3 > 32 << 20, "the call is small enough to draw in place")
+    images, labels = gen.render_batch(range(n))
+    for i in range(n):
+        image, row = gen.render(i)
+        check(np.array_equal(images[i], image), f"image {i} of the large call differs")
+        check(np.array_equal(labels["masks"][i], row["masks"]), f"mask {i} differs")
+
+
 def test_table_scene_with_masks_from_a_yaml_file_equals_the_file():
     directory = cslib.scratch("table")
     config = os.path.join(directory, "table.yaml")
@@ -363,6 +377,7 @@ if __name__ == "__main__":
     cslib.require_pil()
     cslib.run_tests([
         test_random_scene_equals_the_file,
+        test_a_call_too_large_to_draw_in_place_gives_the_same_bytes,
         test_table_scene_with_masks_from_a_yaml_file_equals_the_file,
         test_camera_effects_equal_the_file,
         test_bad_keys_and_values_raise_value_error_naming_them,
