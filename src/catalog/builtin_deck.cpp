@@ -190,11 +190,11 @@ Style draw_style(int id) {
     // The golden angle spreads the hues of consecutive ids around the wheel.
     const double hue = std::fmod(id * 137.50776405003785 + rng.uniform(0.0, 20.0), 360.0);
     const double face = rng.uniform();
-    if (face < 0.3)
+    if (face < 0.45)
         st.face = rgba(250, 250, 248);
-    else if (face < 0.5)
+    else if (face < 0.65)
         st.face = random_hsv(rng, Range{35, 50}, {0.08, 0.2}, {0.9, 0.98});
-    else if (face < 0.8)
+    else if (face < 0.85)
         st.face = random_hsv(rng, hue, {0.3, 0.8}, {0.5, 0.95});
     else
         st.face = random_hsv(rng, hue, {0.1, 0.6}, {0.08, 0.25});

@@ -378,6 +378,7 @@ const std::vector<Field>& fields() {
         string("backgrounds.dir", CS_KEY(backgrounds.dir)),
         number("backgrounds.distractors", CS_KEY(backgrounds.distractors)),
         integer<int>("backgrounds.builtin_count", CS_KEY(backgrounds.builtin_count)),
+        number("backgrounds.light_share", CS_KEY(backgrounds.light_share)),
         enumeration("scene.kind", kSceneKindNames, CS_KEY(scene.kind)),
         integer<int>("scene.min_cards", CS_KEY(scene.min_cards)),
         integer<int>("scene.max_cards", CS_KEY(scene.max_cards)),
@@ -671,6 +672,7 @@ void validate(const Config& c) {
         invalid("scene.blur_sigma", "must lie within [0, 50]", range_text(s.blur_sigma));
     check_between("backgrounds.distractors", c.backgrounds.distractors, 0.0, 20.0);
     check_between("backgrounds.builtin_count", c.backgrounds.builtin_count, 0, 1000);
+    check_between("backgrounds.light_share", c.backgrounds.light_share, 0.0, 1.0);
     check_ordered("scene.blur_fraction", s.blur_fraction);
     if (s.blur_fraction.lo < 0.0 || s.blur_fraction.hi > 0.1)
         invalid("scene.blur_fraction", "must lie within [0, 0.1]", range_text(s.blur_fraction));

@@ -60,6 +60,9 @@ struct BackgroundsConfig {
     // How many built-in playmats a run makes; 0 = as many as builtin_playmat_count gives for
     // the frame (12 at 1280x720, up to 48 for small frames). 0..1000.
     int builtin_count = 0;
+    // The share of built-in playmats made light (their distance from white shrunk to 20-55%),
+    // as many real tables and wallpapers are. 0..1.
+    double light_share = 0.35;
 };
 
 // Global effects over the frame; every strength 0 turns the effect off.

@@ -595,7 +595,8 @@ int builtin_playmat_count(const FrameConfig& frame) {
            static_cast<int>(std::clamp(std::floor(1280.0 * 720.0 / pixels), 1.0, 4.0));
 }
 
-cv::Mat render_builtin_playmat(int id, int width, int height, double distractor_density) {
+cv::Mat render_builtin_playmat(int id, int width, int height, double distractor_density,
+                               double light_share) {
     if (width <= 0 || height <= 0)
         throw InputError("built-in playmat size must be positive, not " + std::to_string(width) +
                          "x" + std::to_string(height));
@@ -648,6 +649,14 @@ cv::Mat render_builtin_playmat(int id, int width, int height, double distractor_
             photo(rng, hue, work);
             break;
     }
+    // A share of the surfaces are light (a white table, pale wood, paper), where white cards
+    // stand out by their edges and shadows alone: the texture drawn, then its distance from white
+    // shrunk. A stream of its own, so that the share leaves the textures alone.
+    Rng tone(kPlaymatKey, static_cast<uint64_t>(id), 2);
+    if (tone.uniform() < light_share) {
+        const float keep = static_cast<float>(tone.uniform(0.2, 0.55));
+        work = cv::Scalar::all(255.0 * (1.0 - keep)) + work * keep;
+    }
     // Things on the table that are not cards, painted in before the room light falls on them; a
     // stream of their own, so that the density leaves the texture alone.
     Rng things(kPlaymatKey, static_cast<uint64_t>(id), 1);
@@ -684,9 +693,10 @@ Backgrounds Backgrounds::load(const BackgroundsConfig& config, const FrameConfig
     // Backgrounds are independent, so they load in parallel; the error reported is that of the
     // first bad file in file order.
     parallel_for(count, 0, [&](int b) {
-        const cv::Mat image =
-            files.empty() ? render_builtin_playmat(b, frame.width, frame.height, config.distractors)
-                          : read_rgb(files[b]);
+        const cv::Mat image = files.empty()
+                                  ? render_builtin_playmat(b, frame.width, frame.height,
+                                                           config.distractors, config.light_share)
+                                  : read_rgb(files[b]);
         backgrounds.levels_[b] = make_levels(image, frame);
     });
     return backgrounds;

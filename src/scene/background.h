@@ -34,8 +34,10 @@ class Backgrounds {
 
 // Built-in playmat `id` (0..kBuiltinPlaymats-1 distinct textures; larger ids vary colours and
 // layout) as RGB8, with about `distractors` objects that are not cards per frame-sized area
-// (backgrounds.distractors).
-cv::Mat render_builtin_playmat(int id, int width, int height, double distractors = 0.0);
+// (backgrounds.distractors), made light when its own draw falls under `light_share`
+// (backgrounds.light_share).
+cv::Mat render_builtin_playmat(int id, int width, int height, double distractors = 0.0,
+                               double light_share = 0.0);
 // How many built-in playmats a run loads: kBuiltinPlaymats for frames of 1280x720 or more, up to
 // four times as many for smaller frames (as many pixels in all, more variety).
 int builtin_playmat_count(const FrameConfig& frame);

@@ -37,6 +37,9 @@ void require_equal(const Config& a, const Config& b) {
     CHECK(a.frame.height == b.frame.height);
     CHECK(a.cards.dirs == b.cards.dirs);
     CHECK(a.cards.builtin_count == b.cards.builtin_count);
+    CHECK(a.backgrounds.distractors == b.backgrounds.distractors);
+    CHECK(a.backgrounds.builtin_count == b.backgrounds.builtin_count);
+    CHECK(a.backgrounds.light_share == b.backgrounds.light_share);
     CHECK(a.cards.popularity == b.cards.popularity);
     CHECK(a.cards.use_popularity_weights == b.cards.use_popularity_weights);
     CHECK(a.cards.popularity_min == b.cards.popularity_min);
@@ -101,6 +104,9 @@ Config unusual_config() {
     c.cards.strict = true;
     c.cards.max_pixels = 5000000000LL;
     c.backgrounds.dir = "~";
+    c.backgrounds.distractors = 0.1 + 0.2;
+    c.backgrounds.builtin_count = 999;
+    c.backgrounds.light_share = std::nextafter(0.35, 1.0);
     c.scene.kind = SceneKind::Table;
     c.scene.min_cards = 0;
     c.scene.max_cards = 254;

@@ -45,6 +45,11 @@ FrameConfig frame_of(int w, int h) {
     return frame;
 }
 
+double grey_mean(const cv::Mat& rgb) {
+    const cv::Scalar m = cv::mean(rgb);
+    return (m[0] + m[1] + m[2]) / 3.0;
+}
+
 double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
     cv::Mat diff;
     cv::absdiff(a, b, diff);
@@ -160,6 +165,30 @@ TEST_CASE("distractors are painted into the playmats, deterministically and only
     none.distractors = 0;
     const Backgrounds a = Backgrounds::load(none, frame_of(160, 96));
     CHECK(cv::norm(a.level(3, 0), render_builtin_playmat(3, 160, 96, 0.0), cv::NORM_INF) == 0);
+}
+
+TEST_CASE("light_share makes that share of the playmats light and leaves the others' bytes",
+          "[background]") {
+    const int n = 4 * kBuiltinPlaymats;
+    int light = 0;
+    for (int id = 0; id < n; ++id) {
+        const cv::Mat dark = render_builtin_playmat(id, 160, 96, 2.0, 0.0);
+        const cv::Mat pale = render_builtin_playmat(id, 160, 96, 2.0, 1.0);
+        const cv::Mat some = render_builtin_playmat(id, 160, 96, 2.0, 0.4);
+        const double before = grey_mean(dark), after = grey_mean(pale);
+        INFO("playmat " << id << ": mean " << before << ", made light " << after);
+        // Made light, a mat keeps its texture under a brighter tone (the room light still falls
+        // off toward its edges).
+        CHECK(after > before + 25.0);
+        CHECK(after > 100.0);
+        CHECK(mean_abs_diff(pale, cv::Mat(pale.size(), pale.type(), cv::mean(pale))) > 1.0);
+        const bool is_light = cv::norm(some, pale, cv::NORM_INF) == 0;
+        CHECK((is_light || cv::norm(some, dark, cv::NORM_INF) == 0));
+        light += is_light;
+    }
+    // Each mat's own draw decides: about 0.4 of 48.
+    CHECK(light >= 12);
+    CHECK(light <= 27);
 }
 
 TEST_CASE("a small image from a directory is scaled up to cover the frame", "[background]") {
