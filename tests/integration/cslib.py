@@ -233,6 +233,16 @@ def run_tests(tests, expected_failures=None):
     any failed. `expected_failures` maps a test name to the known bug that makes it fail: such a
     test prints XFAIL and does not fail the script, and prints XPASS once the bug is fixed."""
     expected_failures = expected_failures or {}
+    # A test function written but left out of the list would never run, and pass unseen.
+    listed = {test.__name__ for test in tests}
+    script = vars(sys.modules["__main__"])
+    unlisted = sorted(name for name, f in script.items() if name.startswith("test_") and
+                      callable(f) and getattr(f, "__module__", None) == "__main__" and
+                      name not in listed)
+    if unlisted:
+        print(f"FAIL run_tests: defined but not in the list given to run_tests: "
+              f"{', '.join(unlisted)}", flush=True)
+        sys.exit(1)
     binary()
     passed = failed = 0
     for test in tests:
