@@ -276,4 +276,3 @@ def found_by_visibility(heat, labels, threshold=CORNER_THRESHOLD):
         out.append((lo, min(hi, 1.0), int(m.sum()), float((score[m] >= threshold).mean())
                     if m.any() else float("nan")))
     return out
-

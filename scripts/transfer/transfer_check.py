@@ -84,8 +84,7 @@ def main():
 
     width, height = 320, 192
     real = compositor.make_real_set(args.cache or os.path.join(args.work, "cache"), args.per_deck,
-                                    width, height,
-                                    seed=2024, log=log)
+                                    width, height, seed=2024, log=log)
     train_path = os.path.join(args.work, "train.h5")
     held_path = os.path.join(args.work, "heldout.h5")
     # A saved net needs no training frames: only the held-out ones are made.
@@ -130,9 +129,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "minutes": args.minutes, "steps": args.steps,
-                       "config": args.config,
-                       "set": args.set or [], "train_images": args.train_images,
-                       "generate_images_per_s": rate,
+                       "config": args.config, "set": args.set or [],
+                       "train_images": args.train_images, "generate_images_per_s": rate,
                        "rows": {name.strip(): r for name, r in rows},
                        "found_by_visibility": by_visibility}, f, indent=1)
 
