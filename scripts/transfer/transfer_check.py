@@ -74,7 +74,7 @@ def main():
     p.add_argument("--json", help="also write the figures here")
     p.add_argument("--save-net", help="write the trained net's weights here")
     p.add_argument("--load-net", help="evaluate these weights instead of training a net")
-    p.add_argument("--no-mirror", action="store_true",
+    p.add_argument("--no-mirror", dest="mirror", action="store_false",
                    help="evaluate each frame once, not as the mean with its mirror image")
     p.add_argument("--label", default="", help="a name for this run, kept in the JSON")
     args = p.parse_args()
@@ -106,9 +106,9 @@ def main():
 
     rows = []
     held_imgs, held_labels, held_faces = cardsynth_eval_set(held_path)
-    held_heat = heatmap.predict(net, held_imgs, mirror=not args.no_mirror)
+    held_heat = heatmap.predict(net, held_imgs, mirror=args.mirror)
     rows.append(("cardsynth held-out", heatmap.evaluate(held_heat, held_labels, held_faces)))
-    heat = heatmap.predict(net, real["images"], mirror=not args.no_mirror)
+    heat = heatmap.predict(net, real["images"], mirror=args.mirror)
     rows.append(("real (all decks)", heatmap.evaluate(heat, real["labels"], real["face"])))
     decks = np.array(real["deck"])
     shaped = np.nonzero(~np.isin(decks, list(NOT_CARD_SHAPED)))[0]
@@ -132,7 +132,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "minutes": args.minutes, "steps": args.steps,
                        "config": args.config, "set": args.set or [],
-                       "train_images": args.train_images, "mirror": not args.no_mirror,
+                       "train_images": args.train_images, "mirror": args.mirror,
                        "generate_images_per_s": rate,
                        "rows": {name.strip(): r for name, r in rows},
                        "found_by_visibility": by_visibility}, f, indent=1)
