@@ -143,12 +143,37 @@ def augment(x, t, rng):
     return x.clamp(-1.5, 1.5), t
 
 
-def train(data, minutes, log, steps=0, batch=16, seed=0):
+class Average:
+    """An exponential moving average of a net's weights and batch-norm statistics, over the last
+    few hundred steps: read once, it found more of the real set's cards than the last step's
+    weights did (docs/BENCHMARKS.md)."""
+
+    def __init__(self, net, decay):
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    def update(self, net):
+        with torch.no_grad():
+            for k, v in net.state_dict().items():
+                if v.dtype.is_floating_point:
+                    self.state[k].mul_(self.decay).add_(v, alpha=1 - self.decay)
+                else:
+                    self.state[k].copy_(v)
+
+    def net(self):
+        out = HeatmapNet()
+        out.load_state_dict(self.state)
+        return out
+
+
+def train(data, minutes, log, steps=0, batch=16, seed=0, average=0.998):
     """Trains for `minutes`, or for exactly `steps` steps when steps > 0 (comparable runs on a
-    machine shared with other work)."""
+    machine shared with other work). With `average` > 0 it returns the moving average of the
+    weights with that decay per step, not the last step's weights."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = HeatmapNet()
+    avg = Average(net, average) if average > 0 else None
     log(f"net: {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters; training "
         + (f"{steps} steps" if steps > 0 else f"{minutes:g} min") + f" on {data.n} frames")
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -176,13 +201,15 @@ def train(data, minutes, log, steps=0, batch=16, seed=0):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if avg is not None:
+            avg.update(net)
         step += 1
         seen += batch
         if step % 50 == 0:
             log(f"  step {step}, {seen} frames, loss {loss.item():.3f}, "
                 f"{time.time() - start:.0f} s")
     log(f"trained {step} steps ({seen} frames, {seen / max(1, data.n):.1f} epochs)")
-    return net
+    return avg.net() if avg is not None else net
 
 
 def peaks(heat, threshold):
@@ -201,18 +228,26 @@ def peaks(heat, threshold):
     return [((px + 0.5) * STRIDE, (py + 0.5) * STRIDE, s) for px, py, s in out]
 
 
-def predict(net, images, batch=32, mirror=True):
-    """The maps of each frame; with `mirror`, the mean of the frame's maps and of its mirror
-    image's maps mirrored back, which steadies peaks that a face's one-sided marks pull aside."""
+# The views a frame is read in: (dims flipped) for each; the flips undo themselves.
+VIEWS = {1: ((),), 2: ((), (3,)), 4: ((), (3,), (2,), (2, 3))}
+
+
+def flip(t, dims):
+    return t.flip(dims) if dims else t
+
+
+def predict(net, images, batch=32, views=4):
+    """The maps of each frame: the mean over `views` (1, 2 or 4) of the maps of the frame and its
+    mirror images (left-right, up-down, both), each flipped back. A face's one-sided marks (an
+    index, an off-centre figure) pull a peak aside in one view and the other way in its mirror;
+    the mean keeps the peak the views share."""
     net.eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(images), batch):
             x = to_tensor(np.stack(images[i:i + batch]))
-            heat = torch.sigmoid(net(x))
-            if mirror:
-                heat = (heat + torch.sigmoid(net(x.flip(3))).flip(3)) / 2
-            out.append(heat.numpy())
+            heat = sum(flip(torch.sigmoid(net(flip(x, d))), d) for d in VIEWS[views])
+            out.append((heat / views).numpy())
     return np.concatenate(out)
 
 

@@ -74,8 +74,14 @@ def main():
     p.add_argument("--json", help="also write the figures here")
     p.add_argument("--save-net", help="write the trained net's weights here")
     p.add_argument("--load-net", help="evaluate these weights instead of training a net")
-    p.add_argument("--no-mirror", dest="mirror", action="store_false",
-                   help="evaluate each frame once, not as the mean with its mirror image")
+    p.add_argument("--views", type=int, choices=sorted(heatmap.VIEWS), default=4,
+                   help="read each frame as the mean of this many views: itself and its mirror "
+                        "images (left-right, up-down, both)")
+    p.add_argument("--no-mirror", dest="views", action="store_const", const=1,
+                   help="the same as --views 1: each frame read once")
+    p.add_argument("--average", type=float, default=0.998,
+                   help="evaluate the moving average of the weights with this decay per step "
+                        "(0: the last step's weights)")
     p.add_argument("--label", default="", help="a name for this run, kept in the JSON")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -100,15 +106,15 @@ def main():
         net.load_state_dict(torch.load(args.load_net))
         log(f"evaluating the net in {args.load_net} (not trained here)")
     else:
-        net = heatmap.train(data, args.minutes, log, steps=args.steps)
+        net = heatmap.train(data, args.minutes, log, steps=args.steps, average=args.average)
     if args.save_net:
         torch.save(net.state_dict(), args.save_net)
 
     rows = []
     held_imgs, held_labels, held_faces = cardsynth_eval_set(held_path)
-    held_heat = heatmap.predict(net, held_imgs, mirror=args.mirror)
+    held_heat = heatmap.predict(net, held_imgs, views=args.views)
     rows.append(("cardsynth held-out", heatmap.evaluate(held_heat, held_labels, held_faces)))
-    heat = heatmap.predict(net, real["images"], mirror=args.mirror)
+    heat = heatmap.predict(net, real["images"], views=args.views)
     rows.append(("real (all decks)", heatmap.evaluate(heat, real["labels"], real["face"])))
     decks = np.array(real["deck"])
     shaped = np.nonzero(~np.isin(decks, list(NOT_CARD_SHAPED)))[0]
@@ -132,7 +138,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "minutes": args.minutes, "steps": args.steps,
                        "config": args.config, "set": args.set or [],
-                       "train_images": args.train_images, "mirror": args.mirror,
+                       "train_images": args.train_images, "views": args.views,
+                       "average": args.average,
                        "generate_images_per_s": rate,
                        "rows": {name.strip(): r for name, r in rows},
                        "found_by_visibility": by_visibility}, f, indent=1)

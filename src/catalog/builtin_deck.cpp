@@ -15,7 +15,14 @@ namespace {
 
 // Keys the deck's random streams, so that card art does not repeat scene randomness.
 constexpr uint64_t kDeckSeed = 0xB0117DECC0FFEEULL;
-enum Stream : uint64_t { kNameStream = 1, kColourStream, kShapeStream = 5, kLayoutStream };
+// The colour and shape streams are keyed by the card's deck, the others by the card.
+enum Stream : uint64_t {
+    kNameStream = 1,
+    kColourStream,
+    kShapeStream = 5,
+    kLayoutStream,
+    kKindStream
+};
 
 constexpr double kTau = 6.283185307179586;
 
@@ -184,11 +191,16 @@ double luma(const cv::Scalar& c) {
     return 0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2];
 }
 
+uint64_t deck_of(int id) {
+    return static_cast<uint64_t>(id / kBuiltinDeckCards);
+}
+
 Style draw_style(int id) {
-    Rng rng(kDeckSeed, static_cast<uint64_t>(id), kColourStream);
+    Rng rng(kDeckSeed, deck_of(id), kColourStream);
     Style st;
-    // The golden angle spreads the hues of consecutive ids around the wheel.
-    const double hue = std::fmod(id * 137.50776405003785 + rng.uniform(0.0, 20.0), 360.0);
+    // The golden angle spreads the hues of consecutive decks around the wheel.
+    const double hue = std::fmod(
+        static_cast<double>(deck_of(id)) * 137.50776405003785 + rng.uniform(0.0, 20.0), 360.0);
     const double face = rng.uniform();
     if (face < 0.45)
         st.face = rgba(250, 250, 248);
@@ -213,7 +225,7 @@ Style draw_style(int id) {
                 : colour == 1 ? rgba(245, 245, 242)
                 : colour == 2 ? hsv(rng.uniform(40, 50), 0.65, 0.8)  // gold
                               : random_colour(rng);
-    const double layout = rng.uniform();
+    const double layout = Rng(kDeckSeed, static_cast<uint64_t>(id), kKindStream).uniform();
     st.layout = layout < 0.35   ? Layout::Pips
                 : layout < 0.55 ? Layout::Court
                 : layout < 0.85 ? Layout::Trading
@@ -585,7 +597,7 @@ void draw_finish(cv::Mat& card, const Style& st, Rng& rng) {
 }  // namespace
 
 BuiltinCardShape builtin_card_shape(int id) {
-    Rng rng(kDeckSeed, static_cast<uint64_t>(id), kShapeStream);
+    Rng rng(kDeckSeed, deck_of(id), kShapeStream);
     // Half the cards take a common format (bridge, poker, trading card, tarot-like), half any.
     static const double kFormats[] = {0.625, 0.645, 0.667, 0.714, 0.716, 0.75};
     const double aspect =

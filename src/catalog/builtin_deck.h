@@ -4,6 +4,8 @@
 // black, white, gold, coloured), layout (pip cards with corner indices, mirrored court cards with
 // portrait-like figures, trading cards with art boxes and text-like glyph lines, art cards), some
 // foil or glossy faces, an aspect ratio from 0.62 to 0.76 and a corner radius from square to round.
+// Cards come in decks of kBuiltinDeckCards consecutive ids that share face, border, format and
+// corners, as the cards of one printed deck do; each card has its own layout and content.
 #pragma once
 
 #include <string>
@@ -19,7 +21,10 @@ constexpr int kBuiltinCardWidth = 469;
 constexpr int kBuiltinCardHeight = 680;
 // Part of the stamp that --resume compares for a built-in card: raise it whenever the drawing of
 // any card changes, so that a file begun with one deck is never finished with another.
-constexpr int kBuiltinDeckVersion = 2;
+constexpr int kBuiltinDeckVersion = 3;
+
+// Cards in one built-in deck: ids [k * kBuiltinDeckCards, (k + 1) * kBuiltinDeckCards) form deck k.
+constexpr int kBuiltinDeckCards = 20;
 
 struct BuiltinCardShape {
     int width = kBuiltinCardWidth, height = kBuiltinCardHeight;  // pixels of the rendered card

@@ -389,6 +389,7 @@ const std::vector<Field>& fields() {
         range("scene.blur_fraction", CS_KEY(scene.blur_fraction)),
         enumeration("scene.overlap", kOverlapNames, CS_KEY(scene.overlap)),
         number("scene.min_visible", CS_KEY(scene.min_visible)),
+        number("scene.same_deck", CS_KEY(scene.same_deck)),
         number("scene.effects.lighting", CS_KEY(scene.effects.lighting)),
         number("scene.effects.shadow", CS_KEY(scene.effects.shadow)),
         number("scene.effects.glare", CS_KEY(scene.effects.glare)),
@@ -678,6 +679,7 @@ void validate(const Config& c) {
         invalid("scene.blur_fraction", "must lie within [0, 0.1]", range_text(s.blur_fraction));
     check_between("scene.perspective", s.perspective, 0.0, 1.0);
     check_between("scene.min_visible", s.min_visible, 0.0, 1.0);
+    check_between("scene.same_deck", s.same_deck, 0.0, 1.0);
     check_between("scene.effects.lighting", s.effects.lighting, 0.0, 1.0);
     check_between("scene.effects.shadow", s.effects.shadow, 0.0, 1.0);
     check_between("scene.effects.glare", s.effects.glare, 0.0, 1.0);

@@ -107,6 +107,9 @@ struct SceneConfig {
     Range blur_fraction{0.0, 0.0};
     Overlap overlap = Overlap::Allow;
     double min_visible = 0.0;  // 0..1
+    // The share of a frame's cards, after its first, drawn from the first card's built-in deck
+    // (kBuiltinDeckCards), as the cards on one table come from one deck; 0..1, 0 = off.
+    double same_deck = 0.0;
     EffectsConfig effects;
     CameraConfig camera;
     // Objects drawn over the cards (hands, dice, phones, ...), a whole number uniform in

@@ -108,12 +108,41 @@ int32_t draw_card(const Catalog& catalog, Rng& rng) {
     return catalog.sample(column, coin);
 }
 
+// A frame's cards: by popularity, except that under scene.same_deck a card after the first is,
+// that share of the time, a card of the first one's built-in deck (uniform within the deck).
+class CardDrawer {
+  public:
+    CardDrawer(const Catalog& catalog, double same_deck) : catalog_(catalog), same_(same_deck) {}
+
+    int32_t next(Rng& rng) {
+        const int32_t id = draw_card(catalog_, rng);
+        if (same_ <= 0) return id;  // no further draws: without the key the layouts stay put
+        const double coin = rng.uniform();
+        const int64_t pick = rng.uniform_int(0, kBuiltinDeckCards - 1);
+        if (first_ < 0) first_ = id;
+        const int builtin = catalog_.cards()[first_].builtin_id;
+        if (id == first_ || builtin < 0 || coin >= same_) return id;
+        // The built-in catalog keeps id order, less any cards a popularity range dropped: a mate
+        // missing from the catalog leaves the drawn card.
+        const int64_t mate = builtin / kBuiltinDeckCards * kBuiltinDeckCards + pick;
+        const int64_t index = first_ + (mate - builtin);
+        if (index < 0 || index >= static_cast<int64_t>(catalog_.size())) return id;
+        return catalog_.cards()[index].builtin_id == mate ? static_cast<int32_t>(index) : id;
+    }
+
+  private:
+    const Catalog& catalog_;
+    double same_;
+    int32_t first_ = -1;
+};
+
 void compose_random(const Config& config, const Catalog& catalog, Rng& rng, SceneSpec& s) {
     const SceneConfig& sc = config.scene;
     const int n = static_cast<int>(rng.uniform_int(sc.min_cards, sc.max_cards));
     std::vector<std::array<Vec2, 4>> placed;
+    CardDrawer drawer(catalog, sc.same_deck);
     for (int k = 0; k < n; ++k) {
-        const int32_t id = draw_card(catalog, rng);
+        const int32_t id = drawer.next(rng);
         const Card& card = catalog.cards()[id];
         if (sc.overlap == Overlap::Allow) {
             s.cards.push_back(place_random_card(sc, config.cards.corner_radius, card, id, s.width,
@@ -153,10 +182,11 @@ void compose_table(const Config& config, const Catalog& catalog, Rng& rng, Scene
                                           mat3_mul(mat3_rotate(static_cast<float>(std::cos(roll)),
                                                                static_cast<float>(std::sin(roll))),
                                                    mat3_translate(-W / 2, -H / 2))));
+    CardDrawer drawer(catalog, sc.same_deck);
     auto add = [&](float cx, float cy, float card_h, double angle) {
         if (static_cast<int>(s.cards.size()) >= limit) return;
         CardPlacement p;
-        p.card_id = draw_card(catalog, rng);
+        p.card_id = drawer.next(rng);
         const Card& card = catalog.cards()[p.card_id];
         p.height = card_h;
         p.width = card.builtin_id >= 0

@@ -101,9 +101,14 @@ def test_objects_over_cards_hide_them_and_the_labels_follow():
             hidden += int((ma != mb).sum())
             changed_images += not np.array_equal(fa["images"][i], fb["images"][i])
             for k in range(int(b["count"][i])):
-                fewer = (mb == k + 1).sum() < (ma == k + 1).sum()
-                check(not fewer or b["visible_fraction"][i, k] < a["visible_fraction"][i, k],
-                      f"image {i} card {k}: fewer pixels seen, the same visible fraction")
+                seen_a, seen_b = (ma == k + 1).sum(), (mb == k + 1).sum()
+                fa_k, fb_k = a["visible_fraction"][i, k], b["visible_fraction"][i, k]
+                # The fraction is capped at 1: a whole card's pixel count can pass its exact
+                # area by a few edge pixels, and losing those leaves it at 1.
+                capped = fa_k == fb_k == 1.0 and seen_a - seen_b <= 0.01 * seen_a
+                check(seen_b == seen_a or fb_k < fa_k or capped,
+                      f"image {i} card {k}: {seen_a - seen_b} fewer pixels seen, the same "
+                      f"visible fraction {fb_k}")
     check(changed_images >= 12, f"only {changed_images} of 13 images show objects")
     check(hidden > 500, f"objects hid only {hidden} card pixels in 13 images")
 

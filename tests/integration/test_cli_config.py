@@ -42,6 +42,7 @@ BAD_VALUES = [
     ("scene.effects.glare", "2", "2"),
     ("scene.effects.noise", "-3", "-3"),
     ("scene.min_visible", "1.5", "1.5"),
+    ("scene.same_deck", "2", "2"),
     ("cache_mb", "1", "1"),
     ("frame", "3", "frame"),
 ]

@@ -34,6 +34,9 @@ CONFIGS = {
     "raw_masks_no_effects": ["--storage", "raw", "--masks", "--set", "scene.effects.lighting=0",
                              "--set", "scene.effects.shadow=0", "--set", "scene.effects.glare=0",
                              "--set", "scene.effects.noise=0"],
+    # A table of cards from one built-in deck each: the draws of scene.same_deck.
+    "jpeg_same_deck_table": ["--storage", "jpeg", "--scene", "table",
+                             "--set", "scene.same_deck=1"],
     # One built-in playmat of each kind and 60 images: the six above show only some of them.
     "raw_every_playmat": ["--storage", "raw", "--set", "num_images=60",
                           "--set", "backgrounds.builtin_count=12"],

@@ -33,8 +33,9 @@ TEST_CASE("built-in card shapes span real formats and corner radii", "[catalog][
     double lo = 1, hi = 0;
     int square = 0, round = 0;
     std::set<int> widths;
-    for (int id = 0; id < 2000; ++id) {
-        const BuiltinCardShape s = builtin_card_shape(id);
+    // One card of each of 2000 decks: the cards of a deck share their shape.
+    for (int deck = 0; deck < 2000; ++deck) {
+        const BuiltinCardShape s = builtin_card_shape(deck * kBuiltinDeckCards + deck % 7);
         const double aspect = static_cast<double>(s.width) / s.height;
         lo = std::min(lo, aspect), hi = std::max(hi, aspect);
         CHECK(s.height == kBuiltinCardHeight);
@@ -78,8 +79,8 @@ TEST_CASE("the built-in deck has white, cream, coloured and dark faces with cris
           "[catalog][builtin]") {
     int light = 0, dark = 0, crisp = 0;
     const int n = 60;
-    for (int id = 0; id < n; ++id) {
-        const cv::Mat card = render_builtin_card(id);
+    for (int deck = 0; deck < n; ++deck) {
+        const cv::Mat card = render_builtin_card(deck * kBuiltinDeckCards + deck % 11);
         const double luma = mean_luma(card);
         light += luma > 170;
         dark += luma < 110;
@@ -89,6 +90,40 @@ TEST_CASE("the built-in deck has white, cream, coloured and dark faces with cris
     CHECK(light > n / 10);
     CHECK(dark > n / 20);
     CHECK(crisp > n * 2 / 3);
+}
+
+TEST_CASE("the cards of a built-in deck share shape, face and border but not content",
+          "[catalog][builtin]") {
+    // The left edge at mid-height lies on the border, or on the face where there is none. A foil
+    // or glossy deck's sheen falls differently on each card, so only most decks match exactly.
+    auto edge = [](const cv::Mat& card) {
+        return cv::mean(card(cv::Rect(0, card.rows / 2 - 10, 2, 20)));
+    };
+    const int decks = 12;
+    int plain = 0, differ = 0;
+    for (int deck = 0; deck < decks; ++deck) {
+        const int first = deck * kBuiltinDeckCards;
+        const cv::Mat a = render_builtin_card(first);
+        const BuiltinCardShape sa = builtin_card_shape(first);
+        bool same_edge = true;
+        for (int k = 1; k < kBuiltinDeckCards; k += 6) {
+            INFO("deck " << deck << ", card " << first + k);
+            const BuiltinCardShape sb = builtin_card_shape(first + k);
+            CHECK(sb.width == sa.width);
+            CHECK(sb.corner_fraction == sa.corner_fraction);
+            const cv::Mat b = render_builtin_card(first + k);
+            same_edge = same_edge && cv::norm(edge(a), edge(b), cv::NORM_INF) == 0;
+            CHECK(cv::norm(a, b, cv::NORM_L1) > 0.02 * 255 * a.total());
+        }
+        plain += same_edge;
+        const cv::Mat next = render_builtin_card(first + kBuiltinDeckCards);
+        differ += builtin_card_shape(first + kBuiltinDeckCards).width != sa.width ||
+                  cv::norm(edge(a), edge(next), cv::NORM_INF) > 0;
+    }
+    INFO(plain << " of " << decks << " decks match at the edge, " << differ
+               << " differ from the next");
+    CHECK(plain >= decks * 2 / 3);
+    CHECK(differ >= decks - 1);
 }
 
 TEST_CASE("built-in cards stay cheap to draw", "[catalog][builtin]") {

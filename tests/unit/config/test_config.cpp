@@ -62,6 +62,7 @@ void require_equal(const Config& a, const Config& b) {
     CHECK(a.scene.blur_sigma.hi == b.scene.blur_sigma.hi);
     CHECK(a.scene.overlap == b.scene.overlap);
     CHECK(a.scene.min_visible == b.scene.min_visible);
+    CHECK(a.scene.same_deck == b.scene.same_deck);
     CHECK(a.scene.effects.lighting == b.scene.effects.lighting);
     CHECK(a.scene.effects.shadow == b.scene.effects.shadow);
     CHECK(a.scene.effects.glare == b.scene.effects.glare);
@@ -116,6 +117,7 @@ Config unusual_config() {
     c.scene.blur_sigma = {0.1, 49.999999999999993};
     c.scene.overlap = Overlap::Avoid;
     c.scene.min_visible = 2.0 / 3.0;
+    c.scene.same_deck = 1.0 / 7.0;
     c.scene.effects = {0.0, 1.0, 5e-324, 12.75};
     c.scene.camera.white_balance = 0.1 + 0.2;
     c.scene.camera.exposure = {-1.0 / 3.0, 2.5};
@@ -443,6 +445,7 @@ TEST_CASE("bad configurations fail with a message naming the key and value") {
         {"cards: {corner_radius: 0.7}\n", false, {"cards.corner_radius", "0.7"}},
         {"scene: {perspective: 2}\n", false, {"scene.perspective", "2"}},
         {"scene: {min_visible: 1.5}\n", false, {"scene.min_visible", "1.5"}},
+        {"scene: {same_deck: -0.1}\n", false, {"scene.same_deck", "-0.1"}},
         {"output: {storage: bmp}\n", false, {"output.storage", "'bmp'"}},
         {"device: tpu\n", false, {"device", "'tpu'"}},
         {"threads: 0\n", false, {"threads", "'0'"}},
@@ -527,7 +530,7 @@ TEST_CASE("the edges of the valid ranges are accepted") {
          {"scene: {min_cards: 0, max_cards: 1}", "scene: {max_cards: 254}",
           "frame: {width: 16, height: 16}\nscene: {card_height: [8, 64]}", "frame: {width: 16384}",
           "output: {jpeg_quality: 1}", "scene: {blur_sigma: [50, 50]}",
-          "scene: {perspective: 1, min_visible: 1}", "cache_mb: 16",
+          "scene: {perspective: 1, min_visible: 1, same_deck: 1}", "cache_mb: 16",
           "cards: {popularity_min: 5, popularity_max: 5}",
           "cards: {rank_exponent: 0, builtin_count: 100000}",
           "scene: {card_height: [8, 2880], kind: table, overlap: avoid}",

@@ -73,3 +73,40 @@ TEST_CASE("scene.blur_fraction blurs in proportion to the card's height", "[scen
     for (int k = 0; k < 9; ++k) CHECK(a.cards[0].pose.m[k] == b.cards[0].pose.m[k]);
     CHECK(a.cards[0].blur_sigma == 0.5f);
 }
+
+TEST_CASE("scene.same_deck draws that share of a frame's cards from the first card's deck",
+          "[scene][builtin]") {
+    Setup s;
+    auto deck = [&](const CardPlacement& p) {
+        return s.catalog.cards()[p.card_id].builtin_id / kBuiltinDeckCards;
+    };
+    // How many cards after the first share its deck, of how many.
+    auto share = [&](const Config& config, SceneKind kind) {
+        Config c = config;
+        c.scene.kind = kind;
+        int same = 0, after = 0;
+        for (int64_t i = 0; i < 40; ++i) {
+            const SceneSpec spec = compose(c, s.catalog, s.backgrounds, i);
+            for (size_t k = 1; k < spec.cards.size(); ++k)
+                same += deck(spec.cards[k]) == deck(spec.cards[0]), ++after;
+        }
+        REQUIRE(after > 40);
+        return static_cast<double>(same) / after;
+    };
+    for (SceneKind kind : {SceneKind::Random, SceneKind::Table}) {
+        INFO("scene kind " << static_cast<int>(kind));
+        CHECK(share(s.config, kind) < 0.2);  // 25 decks: by chance about 1 in 25
+        s.config.scene.same_deck = 1.0;
+        CHECK(share(s.config, kind) == 1.0);
+        s.config.scene.same_deck = 0.5;
+        CHECK(share(s.config, kind) == Approx(0.5).margin(0.15));
+        s.config.scene.same_deck = 0.0;
+    }
+    // With a popularity range the catalog starts at a later id: mates are still found by id.
+    s.config.cards.use_popularity_weights = true;
+    s.config.cards.popularity_min = 31;
+    s.config.scene.same_deck = 1.0;
+    s.catalog = Catalog::load(s.config.cards);
+    REQUIRE(s.catalog.cards()[0].builtin_id == 30);
+    CHECK(share(s.config, SceneKind::Random) > 0.8);
+}
