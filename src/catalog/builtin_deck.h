@@ -4,8 +4,8 @@
 // black, white, gold, coloured), layout (pip cards with corner indices, mirrored court cards with
 // portrait-like figures, trading cards with art boxes and text-like glyph lines, art cards), some
 // foil or glossy faces, an aspect ratio from 0.62 to 0.76 and a corner radius from square to round.
-// Cards come in decks of kBuiltinDeckCards consecutive ids that share face, border, format and
-// corners, as the cards of one printed deck do; each card has its own layout and content.
+// Cards come in decks of kBuiltinDeckCards consecutive ids that share face, border, finish, format
+// and corners, as the cards of one printed deck do; each card has its own layout and content.
 #pragma once
 
 #include <string>
